@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace EventIO;
+
+/// <summary>The loop's log messages (source-generated, no allocation when the level is off).</summary>
+internal static partial class EventLoopLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Handler {HandlerType} threw; it was removed and closed")]
+    internal static partial void HandlerFailed(ILogger logger, string handlerType, Exception exception);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "A posted action or timer callback threw")]
+    internal static partial void CallbackFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Descriptor {Descriptor} was reused while {HandlerType} still held it: that handler closed its handle without leaving the loop and was dropped")]
+    internal static partial void DescriptorReused(ILogger logger, int descriptor, string handlerType);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Closing handler {HandlerType} threw")]
+    internal static partial void CloseFailed(ILogger logger, string handlerType, Exception exception);
+}

@@ -1,0 +1,23 @@
+using EventIO.Polling;
+using Microsoft.Extensions.Logging;
+
+namespace EventIO;
+
+/// <summary>Settings for an <see cref="EventLoop"/>. Every property has a sensible default.</summary>
+public sealed class EventLoopOptions
+{
+    /// <summary>The readiness backend. Default: epoll on Linux.</summary>
+    public PollerBackend Backend { get; init; } = PollerBackend.Default;
+
+    /// <summary>
+    /// The most readiness events taken from the kernel per turn (1024, as libuv and mio). More ready
+    /// handlers are served on the next turn; level-triggered readiness loses nothing.
+    /// </summary>
+    public int MaxEventsPerTurn { get; init; } = 1024;
+
+    /// <summary>Size of the receive buffer the loop lends to handlers (64 KiB, the largest UDP datagram fits).</summary>
+    public int ReceiveBufferSize { get; init; } = 64 * 1024;
+
+    /// <summary>Where handler failures and warnings go. Default: nowhere.</summary>
+    public ILogger? Logger { get; init; }
+}

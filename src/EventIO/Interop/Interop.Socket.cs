@@ -1,0 +1,15 @@
+using System.Runtime.InteropServices;
+
+namespace EventIO.Interop;
+
+internal static partial class Libc
+{
+    internal const int MSG_DONTWAIT = 0x40;
+    internal const int MSG_NOSIGNAL = 0x4000;
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static unsafe partial nint recvfrom(int fd, byte* buf, nuint len, int flags, byte* addr, uint* addrlen);
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static unsafe partial nint sendto(int fd, byte* buf, nuint len, int flags, byte* addr, uint addrlen);
+}

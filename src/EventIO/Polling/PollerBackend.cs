@@ -1,0 +1,17 @@
+namespace EventIO.Polling;
+
+/// <summary>Which readiness mechanism an <see cref="EventLoop"/> uses.</summary>
+public enum PollerBackend
+{
+    /// <summary>The best one for the platform: epoll on Linux.</summary>
+    Default = 0,
+
+    /// <summary>Level-triggered epoll(7): O(ready) per turn, any number of descriptors (Linux).</summary>
+    Epoll,
+
+    /// <summary>poll(2): O(registered) per turn, any number of descriptors.</summary>
+    Poll,
+
+    /// <summary>select(2), as in the recipe: O(highest descriptor) per turn, descriptors below 1024 only.</summary>
+    Select,
+}

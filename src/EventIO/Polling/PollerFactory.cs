@@ -1,0 +1,33 @@
+using EventIO.Waking;
+
+namespace EventIO.Polling;
+
+/// <summary>The one place that chooses a readiness backend.</summary>
+internal static class PollerFactory
+{
+    /// <summary>
+    /// Creates the poller for <paramref name="backend"/>; <see cref="PollerBackend.Default"/> is epoll
+    /// on Linux. Throws <see cref="PlatformNotSupportedException"/> off Linux (the waker is an eventfd).
+    /// </summary>
+    internal static IPoller Create(PollerBackend backend, int maxEvents)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("EventIO currently runs on Linux only (epoll, poll and select backends, eventfd waker).");
+        }
+
+        return backend switch
+        {
+            PollerBackend.Default or PollerBackend.Epoll => new EpollPoller(maxEvents),
+            PollerBackend.Poll => new PollPoller(),
+            PollerBackend.Select => new SelectPoller(),
+            _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "Unknown poller backend."),
+        };
+    }
+
+    /// <summary>Creates the loop's cross-thread waker: an eventfd on Linux.</summary>
+    internal static IWaker CreateWaker()
+        => OperatingSystem.IsLinux()
+            ? new EventFdWaker()
+            : throw new PlatformNotSupportedException("EventIO currently runs on Linux only (eventfd waker).");
+}
