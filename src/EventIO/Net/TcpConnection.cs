@@ -1,0 +1,271 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace EventIO.Net;
+
+/// <summary>
+/// One accepted TCP connection: the recipe's <c>TCPClient</c>. Subclasses implement
+/// <see cref="OnReceived"/> and answer with <see cref="Send"/>.
+/// </summary>
+/// <remarks>
+/// <para><b>Receiving:</b> into the loop's shared <see cref="EventLoop.ReceiveBuffer"/>, at most
+/// <see cref="TcpConnectionOptions.MaxReadsPerTurn"/> reads per readiness event; an idle connection holds
+/// no receive buffer.</para>
+/// <para><b>Sending:</b> <see cref="Send"/> writes straight to the socket when nothing is queued and
+/// queues only the unsent rest, in pooled segments. Above <see cref="TcpConnectionOptions.HighWatermark"/>
+/// queued bytes the connection stops reading its peer, and resumes at
+/// <see cref="TcpConnectionOptions.LowWatermark"/>: memory stays bounded whatever the peer does. Sends
+/// never raise SIGPIPE (.NET sends with MSG_NOSIGNAL).</para>
+/// <para><b>Closing:</b> at the peer's end of stream, <see cref="OnPeerClosed"/> (by default: flush what
+/// is queued, then close); on a reset or any other socket error, at once. <see cref="Close"/> is
+/// idempotent, removes the connection from the loop and disposes the socket.</para>
+/// <para><b>Threading:</b> loop thread only, like every handler.</para>
+/// </remarks>
+public abstract class TcpConnection : IEventHandler, IDisposable
+{
+    private readonly Socket _socket;
+    private readonly TcpConnectionOptions _options;
+    private readonly OutgoingBuffer _outgoing = new();
+    private bool _readPaused;        // back-pressure: too much queued
+    private bool _peerClosed;        // read end of stream
+    private bool _closeWhenFlushed;  // graceful close requested
+    private bool _dispatching;       // inside HandleReceive/HandleSend: the loop re-reads our wants anyway
+
+    /// <summary>Wraps an accepted, connected <paramref name="socket"/>, which this connection now owns.</summary>
+    protected TcpConnection(EventLoop loop, Socket socket, TcpConnectionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentNullException.ThrowIfNull(socket);
+        _options = options ?? TcpConnectionOptions.Default;
+        _options.Validate();
+        Loop = loop;
+        _socket = socket;
+        _socket.Blocking = false;
+    }
+
+    /// <summary>The loop this connection belongs to.</summary>
+    public EventLoop Loop { get; }
+
+    /// <summary>The connection's socket. Do not close it directly; call <see cref="Close"/>.</summary>
+    protected Socket Socket => _socket;
+
+    /// <summary>The peer's address, or null once closed.</summary>
+    public EndPoint? RemoteEndPoint => IsClosed ? null : _socket.RemoteEndPoint;
+
+    /// <summary>True once <see cref="Close"/> has run.</summary>
+    public bool IsClosed { get; private set; }
+
+    /// <summary>Bytes accepted by <see cref="Send"/> and not yet written to the socket.</summary>
+    public long QueuedBytes => _outgoing.Length;
+
+    /// <summary>True while reading is paused because too much is queued (back-pressure).</summary>
+    public bool IsReadPaused => _readPaused;
+
+    /// <inheritdoc/>
+    public SafeHandle Handle => _socket.SafeHandle;
+
+    /// <inheritdoc/>
+    public bool WantsToReceive => !IsClosed && !_readPaused && !_peerClosed && !_closeWhenFlushed;
+
+    /// <inheritdoc/>
+    public bool WantsToSend => !_outgoing.IsEmpty;
+
+    /// <summary>Set by the <see cref="TcpServer"/> that accepted this connection.</summary>
+    internal TcpServer? Owner { get; set; }
+
+    /// <inheritdoc/>
+    public void HandleReceive()
+    {
+        _dispatching = true;
+        try
+        {
+            for (int reads = 0; reads < _options.MaxReadsPerTurn && WantsToReceive; reads++)
+            {
+                Span<byte> buffer = Loop.ReceiveBuffer;
+                int n = _socket.Receive(buffer, SocketFlags.None, out SocketError error);
+                if (error != SocketError.Success)
+                {
+                    if (error != SocketError.WouldBlock)
+                    {
+                        Close(); // reset or other failure: nothing more can be delivered
+                    }
+
+                    return;
+                }
+
+                if (n == 0)
+                {
+                    _peerClosed = true;
+                    OnPeerClosed();
+                    return;
+                }
+
+                OnReceived(buffer[..n]);
+                if (n < buffer.Length)
+                {
+                    return; // drained: skip the read that would only say EAGAIN
+                }
+            }
+        }
+        finally
+        {
+            _dispatching = false;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void HandleSend()
+    {
+        _dispatching = true;
+        try
+        {
+            Flush();
+        }
+        finally
+        {
+            _dispatching = false;
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="data"/>: written at once as far as the socket takes it, the rest queued and
+    /// written when the socket is writable. Never blocks; order is preserved.
+    /// </summary>
+    /// <returns>False if the connection is closed (or closing) and the data was dropped.</returns>
+    public bool Send(ReadOnlySpan<byte> data)
+    {
+        if (IsClosed || _closeWhenFlushed)
+        {
+            return false;
+        }
+
+        if (_outgoing.IsEmpty && !data.IsEmpty)
+        {
+            int sent = _socket.Send(data, SocketFlags.None, out SocketError error);
+            if (error == SocketError.Success)
+            {
+                data = data[sent..];
+            }
+            else if (error != SocketError.WouldBlock)
+            {
+                Close();
+                return false;
+            }
+        }
+
+        if (!data.IsEmpty)
+        {
+            bool wasEmpty = _outgoing.IsEmpty;
+            _outgoing.Append(data);
+            bool pause = !_readPaused && _outgoing.Length >= _options.HighWatermark;
+            _readPaused |= pause;
+            if ((wasEmpty || pause) && !_dispatching)
+            {
+                Loop.Update(this);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Stops reading, lets everything queued reach the peer, then closes. Closes at once if nothing is
+    /// queued. Idempotent.
+    /// </summary>
+    public void CloseWhenFlushed()
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+
+        _closeWhenFlushed = true;
+        if (_outgoing.IsEmpty)
+        {
+            Close();
+        }
+        else if (!_dispatching)
+        {
+            Loop.Update(this);
+        }
+    }
+
+    /// <summary>
+    /// Closes at once: removes the connection from the loop, drops anything queued and disposes the
+    /// socket. Idempotent. Loop thread only.
+    /// </summary>
+    public void Close()
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+
+        IsClosed = true;
+        Loop.Remove(this); // before the descriptor is closed, so its number can be reused safely
+        _socket.Dispose();
+        _outgoing.Dispose();
+        Owner?.Release(this);
+        OnClosed();
+    }
+
+    /// <summary>Same as <see cref="Close"/>.</summary>
+    public void Dispose()
+    {
+        Close();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// Called with bytes received from the peer. <paramref name="data"/> is lent by the loop: consume or
+    /// copy it before returning.
+    /// </summary>
+    protected abstract void OnReceived(ReadOnlySpan<byte> data);
+
+    /// <summary>
+    /// Called once when the peer ends its side of the stream. The default flushes what is queued and
+    /// then closes (the recipe closed at once and lost it).
+    /// </summary>
+    protected virtual void OnPeerClosed() => CloseWhenFlushed();
+
+    /// <summary>Called once, after the connection is closed.</summary>
+    protected virtual void OnClosed()
+    {
+    }
+
+    private void Flush()
+    {
+        while (!_outgoing.IsEmpty)
+        {
+            ReadOnlySpan<byte> chunk = _outgoing.FirstSpan;
+            int sent = _socket.Send(chunk, SocketFlags.None, out SocketError error);
+            if (error == SocketError.WouldBlock)
+            {
+                break;
+            }
+
+            if (error != SocketError.Success)
+            {
+                Close();
+                return;
+            }
+
+            _outgoing.Consume(sent);
+            if (sent < chunk.Length)
+            {
+                break; // the socket buffer is full: skip the send that would only say EAGAIN
+            }
+        }
+
+        if (_readPaused && _outgoing.Length <= _options.LowWatermark)
+        {
+            _readPaused = false;
+        }
+
+        if (_outgoing.IsEmpty && _closeWhenFlushed)
+        {
+            Close();
+        }
+    }
+}

@@ -1,0 +1,245 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace EventIO.Net;
+
+/// <summary>
+/// A listening TCP socket: the recipe's <c>TCPServer</c>. Accepts in bounded batches, makes one
+/// connection handler per client with a factory and adds it to the loop.
+/// </summary>
+/// <remarks>
+/// <para><b>Descriptor exhaustion:</b> when accept fails with EMFILE/ENFILE the server neither spins nor
+/// dies: it stops watching the listener for <see cref="TcpServerOptions.AcceptRetryDelay"/>, logs once
+/// per episode, and resumes.</para>
+/// <para><b>Threading:</b> construct anywhere; everything else on the loop thread.</para>
+/// </remarks>
+public sealed class TcpServer : IEventHandler, IDisposable
+{
+    private static readonly Action<object?> s_resumeAccepting = static s => ((TcpServer)s!).ResumeAccepting();
+
+    private readonly EventLoop _loop;
+    private readonly Socket _listener;
+    private readonly Func<EventLoop, Socket, TcpConnection> _createConnection;
+    private readonly TcpServerOptions _options;
+    private readonly HashSet<TcpConnection> _connections = new(ReferenceEqualityComparer.Instance);
+    private readonly string _name;
+    private bool _acceptPaused;
+    private bool _exhausted;          // inside an out-of-descriptors episode (logged once)
+    private bool _listening = true;
+    private Action? _onDrained;
+
+    /// <summary>
+    /// Binds and listens on <paramref name="endPoint"/> (port 0 picks a free port; see
+    /// <see cref="LocalEndPoint"/>). Add the server to <paramref name="loop"/> to start accepting.
+    /// </summary>
+    /// <param name="loop">The loop that accepted connections are added to.</param>
+    /// <param name="endPoint">Where to listen.</param>
+    /// <param name="createConnection">Makes the handler for one accepted socket; called on the loop thread.</param>
+    /// <param name="options">Backlog, batch size and limits; defaults when null.</param>
+    /// <exception cref="SocketException">The address cannot be bound (for example, it is in use).</exception>
+    public TcpServer(EventLoop loop, IPEndPoint endPoint, Func<EventLoop, Socket, TcpConnection> createConnection, TcpServerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentNullException.ThrowIfNull(endPoint);
+        ArgumentNullException.ThrowIfNull(createConnection);
+        _options = options ?? new TcpServerOptions();
+        _options.Validate();
+        _loop = loop;
+        _createConnection = createConnection;
+        _listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if (_options.ReusePort)
+            {
+                SocketOptions.EnableReusePort(_listener);
+            }
+
+            _listener.Bind(endPoint);
+            _listener.Listen(_options.Backlog);
+            _listener.Blocking = false;
+        }
+        catch
+        {
+            _listener.Dispose();
+            throw;
+        }
+
+        LocalEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+        _name = LocalEndPoint.ToString();
+    }
+
+    /// <summary>The address really bound (with the port the OS picked when 0 was asked for).</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Connections accepted and not yet closed.</summary>
+    public int ConnectionCount => _connections.Count;
+
+    /// <summary>Connections accepted since the server started.</summary>
+    public long AcceptedCount { get; private set; }
+
+    /// <summary>Times accepting was paused because the process ran out of descriptors.</summary>
+    public long AcceptPauseCount { get; private set; }
+
+    /// <summary>True while the listener is open.</summary>
+    public bool IsListening => _listening;
+
+    /// <inheritdoc/>
+    public SafeHandle Handle => _listener.SafeHandle;
+
+    /// <inheritdoc/>
+    public bool WantsToReceive => _listening && !_acceptPaused;
+
+    /// <inheritdoc/>
+    public bool WantsToSend => false;
+
+    /// <summary>Accepts up to <see cref="TcpServerOptions.AcceptBatch"/> pending connections.</summary>
+    public void HandleReceive()
+    {
+        for (int i = 0; i < _options.AcceptBatch && _listening; i++)
+        {
+            Socket client;
+            try
+            {
+                client = _listener.Accept();
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.WouldBlock)
+            {
+                return;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.TooManyOpenSockets || ex.SocketErrorCode == SocketError.NoBufferSpaceAvailable)
+            {
+                PauseAccepting(ex.SocketErrorCode);
+                return;
+            }
+            catch (SocketException ex)
+            {
+                // ECONNABORTED and friends: that client is gone; the next one may be fine.
+                NetLog.AcceptFailed(_loop.Logger, _name, ex.SocketErrorCode);
+                continue;
+            }
+
+            AcceptedCount++;
+            if (_exhausted)
+            {
+                _exhausted = false;
+                NetLog.AcceptResumed(_loop.Logger, _name);
+            }
+
+            SetUp(client);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void HandleSend()
+    {
+    }
+
+    /// <summary>Closes the listener; connections already accepted carry on. Idempotent.</summary>
+    public void StopListening()
+    {
+        if (!_listening)
+        {
+            return;
+        }
+
+        _listening = false;
+        _loop.Remove(this);
+        _listener.Dispose();
+    }
+
+    /// <summary>
+    /// Graceful shutdown: stops listening, stops reading every connection, lets each flush what it has
+    /// queued and close. <paramref name="onDrained"/> runs on the loop thread once none is left (at once
+    /// if there are none).
+    /// </summary>
+    public void Shutdown(Action? onDrained = null)
+    {
+        StopListening();
+        _onDrained = onDrained;
+        foreach (TcpConnection connection in _connections.ToArray())
+        {
+            connection.CloseWhenFlushed();
+        }
+
+        NotifyIfDrained();
+    }
+
+    /// <summary>Closes the listener and every connection at once. Idempotent.</summary>
+    public void Dispose()
+    {
+        StopListening();
+        foreach (TcpConnection connection in _connections.ToArray())
+        {
+            connection.Close();
+        }
+    }
+
+    internal void Release(TcpConnection connection)
+    {
+        _connections.Remove(connection);
+        NotifyIfDrained();
+    }
+
+    private void SetUp(Socket client)
+    {
+        TcpConnection? connection = null;
+        try
+        {
+            client.Blocking = false;
+            if (_options.NoDelay)
+            {
+                client.NoDelay = true;
+            }
+
+            connection = _createConnection(_loop, client) ?? throw new InvalidOperationException("The connection factory returned null.");
+            connection.Owner = this;
+            _connections.Add(connection);
+            _loop.Add(connection);
+        }
+        catch (Exception ex)
+        {
+            NetLog.ConnectionSetupFailed(_loop.Logger, _name, ex);
+            if (connection is not null)
+            {
+                connection.Close();
+            }
+            else
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    private void PauseAccepting(SocketError error)
+    {
+        _acceptPaused = true;
+        AcceptPauseCount++;
+        if (!_exhausted)
+        {
+            _exhausted = true;
+            NetLog.AcceptPaused(_loop.Logger, _name, error, _options.AcceptRetryDelay.TotalMilliseconds);
+        }
+
+        _loop.CallLater(_options.AcceptRetryDelay, s_resumeAccepting, this);
+    }
+
+    private void ResumeAccepting()
+    {
+        _acceptPaused = false;
+        if (_listening)
+        {
+            _loop.Update(this);
+        }
+    }
+
+    private void NotifyIfDrained()
+    {
+        if (_onDrained is { } onDrained && _connections.Count == 0)
+        {
+            _onDrained = null;
+            onDrained();
+        }
+    }
+}

@@ -1,0 +1,31 @@
+namespace EventIO.Net;
+
+/// <summary>Settings for a <see cref="TcpServer"/>.</summary>
+public sealed class TcpServerOptions
+{
+    /// <summary>The listen backlog (512; the recipe's <c>listen(1)</c> refuses clients under load).</summary>
+    public int Backlog { get; init; } = 512;
+
+    /// <summary>The most connections accepted per readiness event (64), so a connection storm cannot starve I/O.</summary>
+    public int AcceptBatch { get; init; } = 64;
+
+    /// <summary>Set TCP_NODELAY on accepted sockets (true: an echo must not wait for Nagle).</summary>
+    public bool NoDelay { get; init; } = true;
+
+    /// <summary>Bind with SO_REUSEPORT, so that several loops can each listen on the same port (false).</summary>
+    public bool ReusePort { get; init; }
+
+    /// <summary>How long accepting pauses when the process runs out of descriptors (EMFILE/ENFILE): 100 ms.</summary>
+    public TimeSpan AcceptRetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Options given to every connection this server creates through its factory.</summary>
+    public TcpConnectionOptions Connection { get; init; } = TcpConnectionOptions.Default;
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Backlog, 1, nameof(Backlog));
+        ArgumentOutOfRangeException.ThrowIfLessThan(AcceptBatch, 1, nameof(AcceptBatch));
+        ArgumentOutOfRangeException.ThrowIfLessThan(AcceptRetryDelay, TimeSpan.Zero, nameof(AcceptRetryDelay));
+        Connection.Validate();
+    }
+}

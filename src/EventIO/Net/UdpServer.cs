@@ -1,0 +1,171 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using EventIO.Interop;
+
+namespace EventIO.Net;
+
+/// <summary>
+/// A bound UDP socket that always wants to receive: the recipe's <c>UDPServer</c>. Subclasses implement
+/// <see cref="OnDatagram"/> and answer with <see cref="SendTo"/>.
+/// </summary>
+/// <remarks>
+/// <para><b>Receiving:</b> up to <see cref="UdpServerOptions.ReceiveBudget"/> datagrams per readiness
+/// event, into the loop's shared buffer, with one reused <see cref="SocketAddress"/>: no allocation per
+/// datagram.</para>
+/// <para><b>Sending:</b> a reply that cannot be sent at once (socket buffer full, or an ICMP error for the
+/// peer) is dropped and counted in <see cref="RepliesDropped"/>; it never blocks the loop.</para>
+/// <para><b>Threading:</b> construct anywhere; everything else on the loop thread.</para>
+/// </remarks>
+public abstract class UdpServer : IEventHandler, IDisposable
+{
+    private readonly Socket _socket;
+    private readonly SocketAddress _remote;
+    private readonly int _budget;
+
+    /// <summary>Binds <paramref name="endPoint"/> (port 0 picks a free port). Add the server to the loop to start.</summary>
+    /// <exception cref="SocketException">The address cannot be bound (for example, it is in use).</exception>
+    protected UdpServer(EventLoop loop, IPEndPoint endPoint, UdpServerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentNullException.ThrowIfNull(endPoint);
+        options ??= new UdpServerOptions();
+        options.Validate();
+        Loop = loop;
+        _budget = options.ReceiveBudget;
+        _socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (options.ReusePort)
+            {
+                SocketOptions.EnableReusePort(_socket);
+            }
+
+            if (options.ReceiveBufferSize > 0)
+            {
+                _socket.ReceiveBufferSize = options.ReceiveBufferSize;
+            }
+
+            _socket.Bind(endPoint);
+            _socket.Blocking = false;
+        }
+        catch
+        {
+            _socket.Dispose();
+            throw;
+        }
+
+        LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        _remote = new SocketAddress(endPoint.AddressFamily, SocketAddress.GetMaximumAddressSize(endPoint.AddressFamily));
+    }
+
+    /// <summary>The loop this server belongs to.</summary>
+    public EventLoop Loop { get; }
+
+    /// <summary>The address really bound.</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Datagrams received.</summary>
+    public long DatagramsReceived { get; private set; }
+
+    /// <summary>Replies handed to the kernel.</summary>
+    public long RepliesSent { get; private set; }
+
+    /// <summary>Replies dropped because they could not be sent without blocking, or the kernel refused them.</summary>
+    public long RepliesDropped { get; private set; }
+
+    /// <summary>Receive errors other than "would block" (for example ICMP errors reported on the socket).</summary>
+    public long ReceiveErrors { get; private set; }
+
+    /// <summary>True once <see cref="Close"/> has run.</summary>
+    public bool IsClosed { get; private set; }
+
+    /// <inheritdoc/>
+    public SafeHandle Handle => _socket.SafeHandle;
+
+    /// <inheritdoc/>
+    public bool WantsToReceive => !IsClosed;
+
+    /// <inheritdoc/>
+    public bool WantsToSend => false;
+
+    /// <inheritdoc/>
+    public void HandleReceive()
+    {
+        Span<byte> buffer = Loop.ReceiveBuffer;
+        for (int i = 0; i < _budget && !IsClosed; i++)
+        {
+            int n = DatagramCalls.ReceiveFrom(_socket.SafeHandle, buffer, _remote);
+            if (n < 0)
+            {
+                if (n == -Libc.EAGAIN)
+                {
+                    return;
+                }
+
+                ReceiveErrors++;
+                continue;
+            }
+
+            DatagramsReceived++;
+            OnDatagram(buffer[..n], _remote);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void HandleSend()
+    {
+    }
+
+    /// <summary>
+    /// Sends <paramref name="datagram"/> to <paramref name="remote"/> without blocking.
+    /// </summary>
+    /// <returns>False if it was dropped (counted in <see cref="RepliesDropped"/>).</returns>
+    public bool SendTo(ReadOnlySpan<byte> datagram, SocketAddress remote)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        if (IsClosed || DatagramCalls.SendTo(_socket.SafeHandle, datagram, remote) < 0)
+        {
+            RepliesDropped++;
+            return false;
+        }
+
+        RepliesSent++;
+        return true;
+    }
+
+    /// <summary>Removes the server from the loop and closes its socket. Idempotent. Loop thread only.</summary>
+    public void Close()
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+
+        IsClosed = true;
+        Loop.Remove(this);
+        _socket.Dispose();
+    }
+
+    /// <summary>Same as <see cref="Close"/>.</summary>
+    public void Dispose()
+    {
+        Close();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Returns a copy of <paramref name="address"/> that outlives the current callback.</summary>
+    protected static SocketAddress CopyAddress(SocketAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var copy = new SocketAddress(address.Family, address.Size);
+        address.Buffer.Span[..address.Size].CopyTo(copy.Buffer.Span);
+        return copy;
+    }
+
+    /// <summary>
+    /// Called with each datagram. Both arguments are lent by the loop and reused for the next datagram:
+    /// copy <paramref name="remote"/> with <see cref="CopyAddress"/> to answer later.
+    /// </summary>
+    protected abstract void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote);
+}

@@ -1,0 +1,27 @@
+namespace EventIO.Work;
+
+/// <summary>Work with explicit state, so that neither the work nor its callback needs a closure.</summary>
+internal sealed class WorkItem<TState, TResult>(
+    TState state,
+    Func<TState, TResult> work,
+    Action<TState, WorkResult<TResult>> onCompleted) : WorkItem
+{
+    private TResult? _result;
+    private Exception? _exception;
+
+    internal override void Execute()
+    {
+        try
+        {
+            _result = work(state);
+        }
+        catch (Exception ex)
+        {
+            _exception = ex;
+        }
+    }
+
+    internal override void Cancel() => _exception = new OperationCanceledException("The worker pool shut down before this work ran.");
+
+    internal override void Complete() => onCompleted(state, new WorkResult<TResult>(_result, _exception));
+}

@@ -1,0 +1,174 @@
+namespace EventIO.Work;
+
+/// <summary>
+/// Runs blocking or CPU-heavy work on dedicated threads and hands each result back to the loop: the
+/// recipe's <c>ThreadPoolHandler</c>. Results return through the loop's posted-action queue and its one
+/// coalesced eventfd wake-up (the recipe's socket pair and pending list).
+/// </summary>
+/// <remarks>
+/// <para><b>Bounded:</b> at most <see cref="QueueCapacity"/> items wait for a worker; when the queue is full
+/// <see cref="TryRun{TState, TResult}"/> returns false at once instead of letting the queue grow.</para>
+/// <para><b>Failures:</b> an exception thrown by the work reaches its callback in
+/// <see cref="WorkResult{T}.Exception"/>; no callback is ever lost while the loop lives.</para>
+/// <para><b>Threading:</b> <see cref="TryRun{TState, TResult}"/> from any thread; callbacks always run on the
+/// loop thread. Workers are background threads named <c>eventio-worker-N</c>.</para>
+/// </remarks>
+public sealed class WorkerPool : IDisposable
+{
+    private static readonly Action<object?> s_complete = static item => ((WorkItem)item!).Complete();
+
+    private readonly EventLoop _loop;
+    private readonly Queue<WorkItem> _queue = new();
+    private readonly Thread[] _workers;
+    private readonly object _gate = new();
+    private bool _shutdown;
+    private int _running;
+
+    /// <summary>Starts <paramref name="workerCount"/> workers (16, as the recipe) with a queue of <paramref name="queueCapacity"/> (1024).</summary>
+    public WorkerPool(EventLoop loop, int workerCount = 16, int queueCapacity = 1024)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentOutOfRangeException.ThrowIfLessThan(workerCount, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(workerCount, 1024);
+        ArgumentOutOfRangeException.ThrowIfLessThan(queueCapacity, 1);
+        _loop = loop;
+        QueueCapacity = queueCapacity;
+        _workers = new Thread[workerCount];
+        for (int i = 0; i < workerCount; i++)
+        {
+            _workers[i] = new Thread(WorkerMain) { IsBackground = true, Name = $"eventio-worker-{i}" };
+            _workers[i].Start();
+        }
+    }
+
+    /// <summary>The number of worker threads.</summary>
+    public int WorkerCount => _workers.Length;
+
+    /// <summary>The most items that may wait for a worker.</summary>
+    public int QueueCapacity { get; }
+
+    /// <summary>Items waiting for a worker now.</summary>
+    public int QueuedCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    /// <summary>Items being run by a worker now.</summary>
+    public int RunningCount => Volatile.Read(ref _running);
+
+    /// <summary>
+    /// Queues <paramref name="work"/>; <paramref name="onCompleted"/> later runs on the loop thread with its
+    /// result or exception.
+    /// </summary>
+    /// <returns>False, at once, if the queue is full or the pool is shut down; the work is then not run.</returns>
+    public bool TryRun<TResult>(Func<TResult> work, Action<WorkResult<TResult>> onCompleted)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ArgumentNullException.ThrowIfNull(onCompleted);
+        return TryRun(work, static w => w(), (_, result) => onCompleted(result));
+    }
+
+    /// <summary>
+    /// Queues <paramref name="work"/>(<paramref name="state"/>); <paramref name="onCompleted"/> later runs on
+    /// the loop thread with the same state and the result or exception. Static lambdas keep it closure-free.
+    /// </summary>
+    /// <returns>False, at once, if the queue is full or the pool is shut down; the work is then not run.</returns>
+    public bool TryRun<TState, TResult>(TState state, Func<TState, TResult> work, Action<TState, WorkResult<TResult>> onCompleted)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ArgumentNullException.ThrowIfNull(onCompleted);
+        lock (_gate)
+        {
+            if (_shutdown || _queue.Count >= QueueCapacity)
+            {
+                return false;
+            }
+
+            _queue.Enqueue(new WorkItem<TState, TResult>(state, work, onCompleted));
+            Monitor.Pulse(_gate);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Stops the workers: queued work is cancelled (its callbacks get an <see cref="OperationCanceledException"/>),
+    /// running work is waited for until <paramref name="timeout"/>.
+    /// </summary>
+    /// <returns>True if every worker exited in time.</returns>
+    public bool Shutdown(TimeSpan timeout)
+    {
+        WorkItem[] cancelled;
+        lock (_gate)
+        {
+            if (_shutdown && _queue.Count == 0)
+            {
+                cancelled = [];
+            }
+            else
+            {
+                _shutdown = true;
+                cancelled = [.. _queue];
+                _queue.Clear();
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        foreach (WorkItem item in cancelled)
+        {
+            item.Cancel();
+            _loop.Post(s_complete, item);
+        }
+
+        long deadline = Environment.TickCount64 + (long)Math.Max(0, timeout.TotalMilliseconds);
+        bool allExited = true;
+        foreach (Thread worker in _workers)
+        {
+            if (worker == Thread.CurrentThread)
+            {
+                continue;
+            }
+
+            int left = (int)Math.Clamp(deadline - Environment.TickCount64, 0, int.MaxValue);
+            allExited &= worker.Join(left);
+        }
+
+        return allExited;
+    }
+
+    /// <summary>Same as <see cref="Shutdown"/> with a 5 second deadline.</summary>
+    public void Dispose() => Shutdown(TimeSpan.FromSeconds(5));
+
+    private void WorkerMain()
+    {
+        while (true)
+        {
+            WorkItem item;
+            lock (_gate)
+            {
+                while (_queue.Count == 0 && !_shutdown)
+                {
+                    Monitor.Wait(_gate);
+                }
+
+                if (_queue.Count == 0)
+                {
+                    return; // shut down and nothing left
+                }
+
+                item = _queue.Dequeue();
+            }
+
+            Interlocked.Increment(ref _running);
+            item.Execute();
+            Interlocked.Decrement(ref _running);
+            _loop.Post(s_complete, item);
+        }
+    }
+}
