@@ -18,14 +18,10 @@ public sealed class TcpServerOptions
     /// <summary>How long accepting pauses when the process runs out of descriptors (EMFILE/ENFILE): 100 ms.</summary>
     public TimeSpan AcceptRetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Options given to every connection this server creates through its factory.</summary>
-    public TcpConnectionOptions Connection { get; init; } = TcpConnectionOptions.Default;
-
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Backlog, 1, nameof(Backlog));
         ArgumentOutOfRangeException.ThrowIfLessThan(AcceptBatch, 1, nameof(AcceptBatch));
         ArgumentOutOfRangeException.ThrowIfLessThan(AcceptRetryDelay, TimeSpan.Zero, nameof(AcceptRetryDelay));
-        Connection.Validate();
     }
 }

@@ -1,0 +1,17 @@
+using System.Net;
+using EventIO.Net;
+
+namespace EventIO.Servers;
+
+/// <summary>The recipe's <c>UDPEchoServer</c>: sends every datagram back to its sender. Allocates nothing per datagram.</summary>
+public sealed class UdpEchoServer : UdpServer
+{
+    /// <summary>Binds <paramref name="endPoint"/>; add the server to <paramref name="loop"/> to start.</summary>
+    public UdpEchoServer(EventLoop loop, IPEndPoint endPoint, UdpServerOptions? options = null)
+        : base(loop, endPoint, options)
+    {
+    }
+
+    /// <inheritdoc/>
+    protected override void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote) => SendTo(datagram, remote);
+}

@@ -1,0 +1,81 @@
+using System.Buffers.Text;
+using System.Net;
+using System.Text;
+using EventIO.Net;
+using EventIO.Work;
+
+namespace EventIO.Servers;
+
+/// <summary>
+/// The recipe's <c>UDPFibServer</c>: parses <c>n</c>, computes the naive Fibonacci on a
+/// <see cref="WorkerPool"/> so the loop keeps serving, and replies with the decimal result from the loop
+/// thread. Every bad request gets a reply starting with <c>error: </c> and the reason; a full pool gets
+/// <c>error: busy</c>. Nothing a client sends can stop the server.
+/// </summary>
+public sealed class UdpFibonacciServer : UdpServer
+{
+    /// <summary>The default largest n (45: about ten seconds of naive recursion).</summary>
+    public const int DefaultMaxN = 45;
+
+    private static readonly Func<Request, long> s_compute = static r => Fibonacci.Compute(r.N);
+    private static readonly Action<Request, WorkResult<long>> s_respond = static (r, result) => r.Server.Respond(r, result);
+    private static readonly byte[] s_busy = "error: busy"u8.ToArray();
+    private static readonly byte[] s_failed = "error: computation failed"u8.ToArray();
+
+    private readonly WorkerPool _pool;
+    private readonly int _maxN;
+
+    /// <summary>Binds <paramref name="endPoint"/>; add the server to <paramref name="loop"/> to start.</summary>
+    /// <param name="loop">The loop that delivers requests and results.</param>
+    /// <param name="endPoint">Where to listen.</param>
+    /// <param name="pool">Where the computations run.</param>
+    /// <param name="maxN">The largest n accepted (0..<see cref="Fibonacci.MaxComputable"/>).</param>
+    /// <param name="options">Receive budget and socket options.</param>
+    public UdpFibonacciServer(EventLoop loop, IPEndPoint endPoint, WorkerPool pool, int maxN = DefaultMaxN, UdpServerOptions? options = null)
+        : base(loop, endPoint, options)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxN);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxN, Fibonacci.MaxComputable);
+        _pool = pool;
+        _maxN = maxN;
+    }
+
+    /// <summary>Requests refused with <c>error: busy</c> because the pool's queue was full.</summary>
+    public long BusyReplies { get; private set; }
+
+    /// <summary>Requests refused because they were not a valid n.</summary>
+    public long InvalidRequests { get; private set; }
+
+    /// <inheritdoc/>
+    protected override void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote)
+    {
+        if (!FibonacciRequest.TryParse(datagram, _maxN, out int n, out string? error))
+        {
+            InvalidRequests++;
+            SendTo(Encoding.ASCII.GetBytes("error: " + error), remote);
+            return;
+        }
+
+        if (!_pool.TryRun(new Request(this, n, CopyAddress(remote)), s_compute, s_respond))
+        {
+            BusyReplies++;
+            SendTo(s_busy, remote);
+        }
+    }
+
+    private void Respond(Request request, WorkResult<long> result)
+    {
+        if (!result.IsSuccess)
+        {
+            SendTo(s_failed, request.Remote);
+            return;
+        }
+
+        Span<byte> reply = stackalloc byte[20];
+        Utf8Formatter.TryFormat(result.Value, reply, out int written);
+        SendTo(reply[..written], request.Remote);
+    }
+
+    private sealed record Request(UdpFibonacciServer Server, int N, SocketAddress Remote);
+}
