@@ -417,10 +417,14 @@ public sealed class EventLoop : IDisposable
             ReadyEvent ev = _events[i];
             if (ev.Token == WakerToken)
             {
-                // Clear the flag before draining: a Post racing with us then writes again (a spurious
-                // wake-up at worst) instead of being left unseen.
-                Interlocked.Exchange(ref _wakePending, 0);
+                // Drain before clearing the flag. A Post racing with us either saw the flag still set
+                // (its action was queued before our clear, so this turn's posted phase or the next
+                // timeout check sees it) or writes again after the drain (a spurious wake-up at worst).
+                // Clearing first would let the drain swallow a write made in between and leave the flag
+                // set with nothing pending: every later Post and Stop would skip the write and the loop
+                // would sleep through them.
                 _waker.Drain();
+                Interlocked.Exchange(ref _wakePending, 0);
                 continue;
             }
 

@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Net;
+
+namespace EventIO.Cli;
+
+/// <summary>Options and parsing shared by several verbs.</summary>
+internal static class CommonOptions
+{
+    /// <summary><c>--host</c>: an IPv4/IPv6 address or <c>localhost</c>; default 127.0.0.1.</summary>
+    internal static Option<IPAddress> Host(string description) => new("--host")
+    {
+        Description = description,
+        DefaultValueFactory = _ => IPAddress.Loopback,
+        CustomParser = ParseAddress,
+    };
+
+    /// <summary>A port option, 0..65535, with a default.</summary>
+    internal static Option<int> Port(string name, int defaultPort, string description)
+    {
+        return Int(name, defaultPort, 0, 65535, description);
+    }
+
+    /// <summary>An integer option with a default and an inclusive range; bad input gets a one-line error.</summary>
+    internal static Option<int> Int(string name, int defaultValue, int min, int max, string description) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
+            {
+                result.AddError($"{name} must be a whole number from {min} to {max} (got '{text}').");
+            }
+
+            return value;
+        },
+    };
+
+    /// <summary><c>--timeout SECONDS</c> for the clients.</summary>
+    internal static Option<double> Timeout(double defaultSeconds) => PositiveSeconds("--timeout", defaultSeconds, "Seconds to wait for each reply before giving up with an error.");
+
+    /// <summary>A positive number of seconds.</summary>
+    internal static Option<double> PositiveSeconds(string name, double defaultSeconds, string description)
+    {
+        return new Option<double>(name)
+        {
+            Description = description,
+            DefaultValueFactory = _ => defaultSeconds,
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) || !(seconds > 0) || seconds > 3600)
+                {
+                    result.AddError($"{name} must be a number of seconds above 0 and at most 3600 (got '{text}').");
+                }
+
+                return seconds;
+            },
+        };
+    }
+
+    private static IPAddress ParseAddress(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "127.0.0.1";
+        if (string.Equals(text, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return IPAddress.Loopback;
+        }
+
+        if (IPAddress.TryParse(text, out IPAddress? address))
+        {
+            return address;
+        }
+
+        result.AddError($"--host must be an IP address or localhost (got '{text}').");
+        return IPAddress.None;
+    }
+}

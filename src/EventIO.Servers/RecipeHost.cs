@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Sockets;
+using EventIO.Net;
+using EventIO.Work;
+using Microsoft.Extensions.Logging;
+
+namespace EventIO.Servers;
+
+/// <summary>
+/// The recipe's whole system on one loop: UDP time, UDP echo, TCP echo and UDP Fibonacci (with its worker
+/// pool), as <c>eventio serve</c> runs it. Binds everything in the constructor, serves in <see cref="Run"/>,
+/// and shuts down gracefully on <see cref="RequestShutdown"/>.
+/// </summary>
+/// <remarks><b>Threading:</b> construct and <see cref="Run"/> on one thread; <see cref="RequestShutdown"/> from any
+/// thread (a signal handler, say).</remarks>
+public sealed class RecipeHost : IDisposable
+{
+    private readonly RecipeHostOptions _options;
+    private readonly List<Listener> _listeners = [];
+    private readonly List<UdpServer> _udpServers = [];
+    private int _shutdownRequested;
+
+    /// <summary>Creates the loop and binds every server <paramref name="options"/> asks for.</summary>
+    /// <exception cref="ListenException">A server could not bind (the message names it and its address).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public RecipeHost(RecipeHostOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        Loop = new EventLoop(new EventLoopOptions { Backend = options.Backend, Logger = logger });
+        try
+        {
+            if (options.Servers.HasFlag(ServerKinds.UdpTime))
+            {
+                TimeServer = AddUdp(Bind("udp-time", options.TimePort, ep => new UdpTimeServer(Loop, ep)));
+            }
+
+            if (options.Servers.HasFlag(ServerKinds.UdpEcho))
+            {
+                EchoServer = AddUdp(Bind("udp-echo", options.EchoPort, ep => new UdpEchoServer(Loop, ep)));
+            }
+
+            if (options.Servers.HasFlag(ServerKinds.TcpEcho))
+            {
+                TcpEchoServer = Bind("tcp-echo", options.TcpEchoPort, ep => new TcpServer(Loop, ep, TcpEchoConnection.Create));
+                Loop.Add(TcpEchoServer);
+            }
+
+            if (options.Servers.HasFlag(ServerKinds.UdpFibonacci))
+            {
+                Pool = new WorkerPool(Loop, options.Workers, options.WorkQueueCapacity);
+                FibonacciServer = AddUdp(Bind("udp-fib", options.FibPort, ep => new UdpFibonacciServer(Loop, ep, Pool, options.FibMax)));
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The loop every server runs on.</summary>
+    public EventLoop Loop { get; }
+
+    /// <summary>Every listening socket, in start order, with the address really bound.</summary>
+    public IReadOnlyList<Listener> Listeners => _listeners;
+
+    /// <summary>The UDP time server, if started.</summary>
+    public UdpTimeServer? TimeServer { get; }
+
+    /// <summary>The UDP echo server, if started.</summary>
+    public UdpEchoServer? EchoServer { get; }
+
+    /// <summary>The TCP echo server, if started.</summary>
+    public TcpServer? TcpEchoServer { get; }
+
+    /// <summary>The UDP Fibonacci server, if started.</summary>
+    public UdpFibonacciServer? FibonacciServer { get; }
+
+    /// <summary>The Fibonacci server's worker pool, if started.</summary>
+    public WorkerPool? Pool { get; }
+
+    /// <summary>Serves until a shutdown completes (or <paramref name="cancellationToken"/> stops the loop at once).</summary>
+    public void Run(CancellationToken cancellationToken = default) => Loop.Run(cancellationToken);
+
+    /// <summary>
+    /// Starts a graceful shutdown from any thread: the UDP servers close, the TCP server stops accepting
+    /// and every connection stops reading, flushes what it has queued and closes; then <see cref="Run"/>
+    /// returns. After <see cref="RecipeHostOptions.ShutdownTimeout"/> it returns regardless.
+    /// </summary>
+    /// <returns>False if a shutdown was already requested.</returns>
+    public bool RequestShutdown()
+    {
+        if (Interlocked.Exchange(ref _shutdownRequested, 1) != 0)
+        {
+            return false;
+        }
+
+        Loop.Post(static s => ((RecipeHost)s!).BeginShutdown(), this);
+        return true;
+    }
+
+    /// <summary>Stops the workers (queued work is cancelled) and closes the loop with every socket left.</summary>
+    public void Dispose()
+    {
+        // Running computations are not waited for: workers are background threads, and a naive
+        // fib(45) may take longer than any shutdown deadline.
+        Pool?.Shutdown(TimeSpan.Zero);
+        Loop.Dispose();
+    }
+
+    private void BeginShutdown()
+    {
+        foreach (UdpServer server in _udpServers)
+        {
+            server.Close();
+        }
+
+        // Keep a little of the deadline for closing what is left after Run returns.
+        TimeSpan drain = _options.ShutdownTimeout - TimeSpan.FromMilliseconds(250);
+        Loop.CallLater(drain > TimeSpan.Zero ? drain : TimeSpan.Zero, static s => ((EventLoop)s!).Stop(), Loop);
+        if (TcpEchoServer is null)
+        {
+            Loop.Stop();
+        }
+        else
+        {
+            TcpEchoServer.Shutdown(Loop.Stop);
+        }
+    }
+
+    private T AddUdp<T>(T server)
+        where T : UdpServer
+    {
+        _udpServers.Add(server);
+        Loop.Add(server);
+        return server;
+    }
+
+    private T Bind<T>(string name, int port, Func<IPEndPoint, T> create)
+    {
+        var endPoint = new IPEndPoint(_options.Host, port);
+        T server;
+        try
+        {
+            server = create(endPoint);
+        }
+        catch (SocketException ex)
+        {
+            throw new ListenException(name, endPoint, ex);
+        }
+
+        _listeners.Add(new Listener(name, server switch
+        {
+            UdpServer udp => udp.LocalEndPoint,
+            TcpServer tcp => tcp.LocalEndPoint,
+            _ => endPoint,
+        }));
+        return server;
+    }
+}
