@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using EventIO.Timers;
 
 namespace EventIO.Net;
 
@@ -18,8 +19,9 @@ namespace EventIO.Net;
 /// <see cref="TcpConnectionOptions.LowWatermark"/>: memory stays bounded whatever the peer does. Sends
 /// never raise SIGPIPE (.NET sends with MSG_NOSIGNAL).</para>
 /// <para><b>Closing:</b> at the peer's end of stream, <see cref="OnPeerClosed"/> (by default: flush what
-/// is queued, then close); on a reset or any other socket error, at once. <see cref="Close"/> is
-/// idempotent, removes the connection from the loop and disposes the socket.</para>
+/// is queued, then close); on a reset or any other socket error, at once. <see cref="CloseWhenFlushed"/>
+/// closes gracefully (flush, FIN, linger for the peer's FIN). <see cref="Close"/> is idempotent, removes
+/// the connection from the loop and disposes the socket.</para>
 /// <para><b>Threading:</b> loop thread only, like every handler.</para>
 /// </remarks>
 public abstract class TcpConnection : IEventHandler, IDisposable
@@ -31,6 +33,10 @@ public abstract class TcpConnection : IEventHandler, IDisposable
     private bool _peerClosed;        // read end of stream
     private bool _closeWhenFlushed;  // graceful close requested
     private bool _dispatching;       // inside HandleReceive/HandleSend: the loop re-reads our wants anyway
+    private bool _lingering;         // flushed and sent FIN; discarding input until the peer's FIN
+    private TimerHandle? _lingerTimer;
+
+    private static readonly Action<object?> s_lingerExpired = static s => ((TcpConnection)s!).Close();
 
     /// <summary>Wraps an accepted, connected <paramref name="socket"/>, which this connection now owns.</summary>
     protected TcpConnection(EventLoop loop, Socket socket, TcpConnectionOptions? options = null)
@@ -66,7 +72,7 @@ public abstract class TcpConnection : IEventHandler, IDisposable
     public SafeHandle Handle => _socket.SafeHandle;
 
     /// <inheritdoc/>
-    public bool WantsToReceive => !IsClosed && !_readPaused && !_peerClosed && !_closeWhenFlushed;
+    public bool WantsToReceive => !IsClosed && (_lingering || (!_readPaused && !_peerClosed && !_closeWhenFlushed));
 
     /// <inheritdoc/>
     public bool WantsToSend => !_outgoing.IsEmpty;
@@ -80,6 +86,12 @@ public abstract class TcpConnection : IEventHandler, IDisposable
         _dispatching = true;
         try
         {
+            if (_lingering)
+            {
+                Discard();
+                return;
+            }
+
             for (int reads = 0; reads < _options.MaxReadsPerTurn && WantsToReceive; reads++)
             {
                 Span<byte> buffer = Loop.ReceiveBuffer;
@@ -160,9 +172,9 @@ public abstract class TcpConnection : IEventHandler, IDisposable
             _outgoing.Append(data);
             bool pause = !_readPaused && _outgoing.Length >= _options.HighWatermark;
             _readPaused |= pause;
-            if ((wasEmpty || pause) && !_dispatching)
+            if (wasEmpty || pause)
             {
-                Loop.Update(this);
+                RequestUpdate();
             }
         }
 
@@ -170,12 +182,14 @@ public abstract class TcpConnection : IEventHandler, IDisposable
     }
 
     /// <summary>
-    /// Stops reading, lets everything queued reach the peer, then closes. Closes at once if nothing is
-    /// queued. Idempotent.
+    /// Graceful close: stops processing input, lets everything queued reach the peer, then closes. If the
+    /// peer has not ended its side yet, the connection first sends FIN and discards input until the peer's
+    /// FIN (at most <see cref="TcpConnectionOptions.LingerTimeout"/>), so that closing with unread input
+    /// does not turn into a reset that could destroy the reply in flight. Idempotent.
     /// </summary>
     public void CloseWhenFlushed()
     {
-        if (IsClosed)
+        if (IsClosed || _closeWhenFlushed)
         {
             return;
         }
@@ -183,11 +197,11 @@ public abstract class TcpConnection : IEventHandler, IDisposable
         _closeWhenFlushed = true;
         if (_outgoing.IsEmpty)
         {
-            Close();
+            FinishGracefulClose();
         }
-        else if (!_dispatching)
+        else
         {
-            Loop.Update(this);
+            RequestUpdate();
         }
     }
 
@@ -203,6 +217,7 @@ public abstract class TcpConnection : IEventHandler, IDisposable
         }
 
         IsClosed = true;
+        _lingerTimer?.Cancel();
         Loop.Remove(this); // before the descriptor is closed, so its number can be reused safely
         _socket.Dispose();
         _outgoing.Dispose();
@@ -265,7 +280,58 @@ public abstract class TcpConnection : IEventHandler, IDisposable
 
         if (_outgoing.IsEmpty && _closeWhenFlushed)
         {
+            FinishGracefulClose();
+        }
+    }
+
+    private void FinishGracefulClose()
+    {
+        if (_peerClosed)
+        {
+            Close(); // the peer sends nothing more: a plain close is clean
+            return;
+        }
+
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
             Close();
+            return;
+        }
+
+        _lingering = true;
+        _lingerTimer = Loop.CallLater(_options.LingerTimeout, s_lingerExpired, this);
+        RequestUpdate();
+    }
+
+    // Lingering: read and drop until the peer's FIN (or an error), then close.
+    private void Discard()
+    {
+        Span<byte> buffer = Loop.ReceiveBuffer;
+        for (int reads = 0; reads < _options.MaxReadsPerTurn; reads++)
+        {
+            int n = _socket.Receive(buffer, SocketFlags.None, out SocketError error);
+            if (error == SocketError.WouldBlock)
+            {
+                return;
+            }
+
+            if (error != SocketError.Success || n == 0)
+            {
+                Close();
+                return;
+            }
+        }
+    }
+
+    private void RequestUpdate()
+    {
+        if (!_dispatching)
+        {
+            Loop.Update(this);
         }
     }
 }

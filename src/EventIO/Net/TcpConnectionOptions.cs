@@ -18,11 +18,18 @@ public sealed class TcpConnectionOptions
     /// </summary>
     public int MaxReadsPerTurn { get; init; } = 4;
 
+    /// <summary>
+    /// How long a graceful close waits for the peer's FIN after sending its own, discarding input, before
+    /// closing anyway (2 s).
+    /// </summary>
+    public TimeSpan LingerTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(HighWatermark, 1, nameof(HighWatermark));
         ArgumentOutOfRangeException.ThrowIfNegative(LowWatermark, nameof(LowWatermark));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(LowWatermark, HighWatermark, nameof(LowWatermark));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxReadsPerTurn, 1, nameof(MaxReadsPerTurn));
+        ArgumentOutOfRangeException.ThrowIfLessThan(LingerTimeout, TimeSpan.Zero, nameof(LingerTimeout));
     }
 }

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using EventIO.Tests.Infrastructure;
+
+namespace EventIO.Tests.Cli;
+
+/// <summary><c>eventio serve</c> and the clients, end to end, as separate processes on loopback.</summary>
+public sealed partial class ServeCommandTests
+{
+    private static readonly string[] s_anyPorts = ["--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0"];
+
+    [GeneratedRegex(@"^listening (udp-time|udp-echo|tcp-echo|udp-fib) 127\.0\.0\.1:(\d+)$")]
+    private static partial Regex ListeningLine();
+
+    [GeneratedRegex(@"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 123]\d \d\d:\d\d:\d\d \d{4}$")]
+    private static partial Regex CTime();
+
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("poll")]
+    [InlineData("select")]
+    public void Serve_AllFourServersAnswer_ThenSigtermExitsZeroWithinFiveSeconds(string backend)
+    {
+        using CliProcess serve = CliProcess.Start(["serve", .. s_anyPorts, "--backend", backend, "--workers", "2"]);
+        Dictionary<string, int> ports = ReadListeners(serve);
+
+        using (Socket udp = Loopback.UdpClient())
+        {
+            Assert.Matches(CTime(), Loopback.UdpRequest(udp, new IPEndPoint(IPAddress.Loopback, ports["udp-time"]), []));
+            Assert.Equal("hello", Loopback.UdpRequest(udp, new IPEndPoint(IPAddress.Loopback, ports["udp-echo"]), "hello"u8));
+            Assert.Equal("89", Loopback.UdpRequest(udp, new IPEndPoint(IPAddress.Loopback, ports["udp-fib"]), "10"u8));
+            Assert.StartsWith("error:", Loopback.UdpRequest(udp, new IPEndPoint(IPAddress.Loopback, ports["udp-fib"]), "ten"u8), StringComparison.Ordinal);
+        }
+
+        using (Socket tcp = Loopback.TcpConnect(new IPEndPoint(IPAddress.Loopback, ports["tcp-echo"])))
+        {
+            tcp.Send("over tcp"u8);
+            Assert.Equal("over tcp"u8.ToArray(), Loopback.ReceiveExactly(tcp, 8));
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        serve.Signal("TERM");
+        serve.WaitForExit(TestTimeouts.Scale(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, serve.ExitCode);
+        Assert.True(stopwatch.Elapsed < TestTimeouts.Scale(TimeSpan.FromSeconds(5)), $"exit took {stopwatch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Serve_SigtermWithDataInFlight_EndsEveryConnectionCleanlyAndExitsZero()
+    {
+        using CliProcess serve = CliProcess.Start(["serve", .. s_anyPorts, "--only", "tcp-echo"]);
+        Dictionary<string, int> ports = ReadListeners(serve, expected: 1);
+        var server = new IPEndPoint(IPAddress.Loopback, ports["tcp-echo"]);
+        using Socket idle = Loopback.TcpConnect(server);
+        using Socket busy = Loopback.TcpConnect(server);
+
+        // 512 KiB and a half-close, not reading yet: the server has echo data in flight when it is told to stop.
+        // (Which bytes it had read by then is a race; the in-process TcpServer.Shutdown tests pin that down.)
+        byte[] payload = new byte[512 * 1024];
+        new Random(7).NextBytes(payload);
+        Task sender = Task.Run(() =>
+        {
+            busy.Send(payload);
+            busy.Shutdown(SocketShutdown.Send);
+        });
+        byte[] received = new byte[payload.Length];
+        int got = busy.Receive(received, 0, 1, SocketFlags.None);
+        serve.Signal("TERM");
+        int n;
+        while (got < received.Length && (n = busy.Receive(received, got, received.Length - got, SocketFlags.None)) > 0)
+        {
+            got += n;
+        }
+
+        await sender.DefaultTimeout();
+        Assert.True(got > 0);
+        Assert.True(payload.AsSpan(0, got).SequenceEqual(received.AsSpan(0, got)), "the echo is not a prefix of what was sent");
+        Assert.Equal(0, busy.Receive(new byte[1]));  // a clean end of stream, not a reset
+        Assert.Equal(0, idle.Receive(new byte[1]));  // the idle client is closed too
+        serve.WaitForExit(TestTimeouts.Scale(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, serve.ExitCode);
+    }
+
+    [Fact]
+    public void Serve_PortInUse_PrintsOneLineNamingItAndExitsOne()
+    {
+        using var occupied = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        occupied.Bind(Loopback.AnyPort);
+        occupied.Listen();
+        int port = ((IPEndPoint)occupied.LocalEndPoint!).Port;
+
+        using CliProcess serve = CliProcess.Run(["serve", "--time-port", "0", "--echo-port", "0", "--fib-port", "0", "--tcp-echo-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.Equal(1, serve.ExitCode);
+        string error = serve.StandardError.Trim();
+        Assert.DoesNotContain('\n', error);
+        Assert.Contains($"tcp-echo 127.0.0.1:{port}", error, StringComparison.Ordinal);
+        Assert.Contains("address already in use", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("serve", "--workers", "0")]
+    [InlineData("serve", "--fib-max", "100")]
+    [InlineData("serve", "--backend", "kqueue")]
+    [InlineData("serve", "--time-port", "70000")]
+    [InlineData("serve", "--host", "not-an-address")]
+    [InlineData("serve", "--only", "udp-nothing")]
+    [InlineData("time", "--timeout", "-1")]
+    public void BadOptions_AreRefusedWithAnErrorAndNonZeroExit(params string[] args)
+    {
+        using CliProcess p = CliProcess.Run(args);
+        Assert.NotEqual(0, p.ExitCode);
+        Assert.False(string.IsNullOrWhiteSpace(p.StandardError), "expected an error message on stderr");
+    }
+
+    [Fact]
+    public void Clients_TalkToTheServers()
+    {
+        using CliProcess serve = CliProcess.Start(["serve", .. s_anyPorts, "--workers", "2"]);
+        Dictionary<string, int> ports = ReadListeners(serve);
+        string Port(string name) => ports[name].ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        using (CliProcess time = CliProcess.Run("time", "--port", Port("udp-time")))
+        {
+            Assert.Equal(0, time.ExitCode);
+            Assert.Matches(CTime(), time.StandardOutput.Trim());
+        }
+
+        using (CliProcess echo = CliProcess.Run("echo", "hello world", "--port", Port("udp-echo")))
+        {
+            Assert.Equal(0, echo.ExitCode);
+            Assert.Equal("hello world", echo.StandardOutput.Trim());
+        }
+
+        using (CliProcess echo = CliProcess.Run("echo", "over tcp", "--tcp", "--port", Port("tcp-echo")))
+        {
+            Assert.Equal(0, echo.ExitCode);
+            Assert.Equal("over tcp", echo.StandardOutput.Trim());
+        }
+
+        using (CliProcess fib = CliProcess.Run("fib", "0..10", "--port", Port("udp-fib")))
+        {
+            Assert.Equal(0, fib.ExitCode);
+            Assert.Equal(["1", "1", "2", "3", "5", "8", "13", "21", "34", "55", "89"], fib.StandardOutput.Split('\n'));
+        }
+
+        using (CliProcess fib = CliProcess.Run("fib", "5", "-3", "--port", Port("udp-fib")))
+        {
+            Assert.Equal(1, fib.ExitCode);
+            Assert.Equal("8", fib.StandardOutput.Trim());
+            Assert.Contains("error: negative number", fib.StandardError, StringComparison.Ordinal);
+        }
+
+        serve.Signal("TERM");
+        serve.WaitForExit(TestTimeouts.Scale(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, serve.ExitCode);
+    }
+
+    [Fact]
+    public void Client_WithNoServer_EndsWithAClearErrorInsteadOfHanging()
+    {
+        // A bound UDP socket that never answers: the client must give up after its timeout.
+        using Socket silent = Loopback.UdpClient();
+        string port = ((IPEndPoint)silent.LocalEndPoint!).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using CliProcess time = CliProcess.Run("time", "--port", port, "--timeout", "0.5");
+        Assert.Equal(1, time.ExitCode);
+        Assert.Contains("no reply", time.StandardError, StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, int> ReadListeners(CliProcess serve, int expected = 4)
+    {
+        var ports = new Dictionary<string, int>();
+        while (ports.Count < expected)
+        {
+            string line = serve.ReadLine();
+            Match m = ListeningLine().Match(line);
+            Assert.True(m.Success, $"unexpected line: {line}");
+            ports[m.Groups[1].Value] = int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return ports;
+    }
+}
