@@ -16,9 +16,6 @@ namespace EventIO.Net;
 /// </remarks>
 public sealed class TcpServer : IEventHandler, IDisposable
 {
-    private const int SolSocket = 1;   // SOL_SOCKET on Linux
-    private const int SoReuseAddr = 2; // SO_REUSEADDR on Linux
-
     private static readonly Action<object?> s_resumeAccepting = static s => ((TcpServer)s!).ResumeAccepting();
 
     private readonly EventLoop _loop;
@@ -53,13 +50,7 @@ public sealed class TcpServer : IEventHandler, IDisposable
         _listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            // SO_REUSEADDR only (rebind while old connections sit in TIME_WAIT). Not SetSocketOption(ReuseAddress):
-            // on Linux .NET sets SO_REUSEPORT with it, so a second server could bind this port and silently
-            // take a share of its connections instead of failing with EADDRINUSE.
-            if (OperatingSystem.IsLinux())
-            {
-                _listener.SetRawSocketOption(SolSocket, SoReuseAddr, [1, 0, 0, 0]);
-            }
+            SocketOptions.EnableReuseAddress(_listener);
 
             if (_options.ReusePort)
             {

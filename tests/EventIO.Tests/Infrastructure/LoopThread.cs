@@ -51,7 +51,7 @@ public sealed class LoopThread : IDisposable
             });
         ObjectDisposedException.ThrowIf(!posted, Loop);
 
-        if (!tcs.Task.Wait(TestTimeouts.Passing))
+        if (!((IAsyncResult)tcs.Task).AsyncWaitHandle.WaitOne(TestTimeouts.Passing))
         {
             throw new TimeoutException("The loop did not run the posted action in time (is it blocked?).");
         }

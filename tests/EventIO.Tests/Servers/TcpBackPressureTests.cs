@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using EventIO.Net;
+using EventIO.Servers;
+using EventIO.Tests.Infrastructure;
+
+namespace EventIO.Tests.Servers;
+
+/// <summary>A client that writes and never reads cannot make the echo server's memory grow without bound.</summary>
+public sealed class TcpBackPressureTests
+{
+    [Fact]
+    public void ClientThatNeverReads_IsThrottled_AndTheServerResumesWhenItReads()
+    {
+        // The server may queue at most: the high watermark, plus the one read that crossed it (one loop
+        // receive buffer), plus the unused tail of one outgoing segment.
+        long bound = TcpConnectionOptions.Default.HighWatermark + new EventLoopOptions().ReceiveBufferSize + OutgoingBuffer.SegmentSize;
+        const long GiveUpAfter = 256L * 1024 * 1024; // the client must be stopped long before this
+        byte[] pattern = ServerTestSupport.RandomBytes((1024 * 1024) + 7, 20); // odd length: repeats never line up with buffers
+
+        using var loopThread = new LoopThread();
+        TcpEchoConnection? captured = null;
+        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, (loop, socket) =>
+        {
+            var connection = new TcpEchoConnection(loop, socket);
+            captured = connection;
+            return connection;
+        });
+        using Socket client = Loopback.TcpConnect(server.LocalEndPoint);
+        Eventually.True(() => loopThread.Invoke(() => captured is not null));
+        TcpEchoConnection connection = loopThread.Invoke(() => captured!);
+        client.Blocking = false;
+
+        // 1. Write without reading until the server stops reading us.
+        long sent = 0;
+        Eventually.True(
+            () =>
+            {
+                sent += ServerTestSupport.TrySend(client, pattern, sent);
+                Assert.True(sent < GiveUpAfter, "The server never paused reading.");
+                return loopThread.Invoke(() => connection.IsReadPaused);
+            },
+            ServerTestSupport.BulkDeadline,
+            "the server should pause reading a peer that does not read");
+
+        // 2. Keep trying to write for a while: the queue must stay bounded and reading stay paused,
+        //    and the client must soon be unable to write at all (the kernel buffers fill up).
+        long maxQueued = 0;
+        int wouldBlockInARow = 0;
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TestTimeouts.NothingHappens * 2 || wouldBlockInARow < 20)
+        {
+            Assert.True(watch.Elapsed < ServerTestSupport.BulkDeadline, "The client could keep writing: back-pressure did not reach it.");
+            int n = ServerTestSupport.TrySend(client, pattern, sent);
+            sent += n;
+            wouldBlockInARow = n == 0 ? wouldBlockInARow + 1 : 0;
+            (long queued, bool paused) = loopThread.Invoke(() => (connection.QueuedBytes, connection.IsReadPaused));
+            maxQueued = Math.Max(maxQueued, queued);
+            Assert.True(paused, "Reading resumed although the client read nothing.");
+            Assert.InRange(queued, 0, bound);
+        }
+
+        Assert.InRange(maxQueued, TcpConnectionOptions.Default.LowWatermark + 1, bound);
+        Assert.True(sent < GiveUpAfter);
+
+        // 3. Read everything back: the server resumes and every byte arrives in order.
+        client.Blocking = true;
+        ServerTestSupport.ReceivePattern(client, pattern, sent);
+        Eventually.True(() => loopThread.Invoke(() => !connection.IsReadPaused && connection.QueuedBytes == 0));
+
+        byte[] after = "still echoing"u8.ToArray();
+        client.Send(after);
+        Assert.Equal(after, Loopback.ReceiveExactly(client, after.Length));
+        Assert.Equal(1, loopThread.Invoke(() => server.ConnectionCount));
+    }
+}

@@ -1,0 +1,172 @@
+using System.Net.Sockets;
+using System.Text;
+using EventIO.Servers;
+using EventIO.Tests.Infrastructure;
+using EventIO.Work;
+
+namespace EventIO.Tests.Servers;
+
+/// <summary>End-to-end tests of <see cref="UdpFibonacciServer"/> with a real <see cref="WorkerPool"/>.</summary>
+public sealed class UdpFibonacciServerTests
+{
+    /// <summary>Bad requests and a phrase the error reply must contain.</summary>
+    public static TheoryData<byte[], string> BadRequests => new()
+    {
+        { [], "empty request" },
+        { "   \t\r\n "u8.ToArray(), "empty request" },
+        { "abc"u8.ToArray(), "not a number" },
+        { "1.5"u8.ToArray(), "not a number" },
+        { "12abc"u8.ToArray(), "not a number" },
+        { "-"u8.ToArray(), "not a number" },
+        { "-3"u8.ToArray(), "negative number" },
+        { "46"u8.ToArray(), "at most 45" },
+        { "99999999999999999999"u8.ToArray(), "at most 45" },
+        { Encoding.ASCII.GetBytes(new string('1', 33)), "too long" },
+        { Encoding.ASCII.GetBytes("10" + new string(' ', 31)), "too long" },
+        { [0x00, 0xFF, 0x10, 0x00, 0x7F], "not a number" },
+        { [(byte)'1', 0x00], "not a number" },
+        { [0x00], "not a number" },
+    };
+
+    [Theory]
+    [InlineData("10", "89")]
+    [InlineData(" 7\n", "21")]
+    [InlineData("\t12\r\n", "233")]
+    [InlineData("0", "1")]
+    [InlineData("1", "1")]
+    [InlineData("2", "2")]
+    [InlineData("007", "21")]
+    [InlineData("30", "1346269")]
+    public void ValidRequest_GetsTheNaiveFibonacciNumber(string request, string expected)
+    {
+        using var loopThread = new LoopThread();
+        using var pool = new WorkerPool(loopThread.Loop, 2, 16);
+        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool));
+        using Socket client = Loopback.UdpClient();
+
+        Assert.Equal(expected, Loopback.UdpRequest(client, server.LocalEndPoint, Encoding.ASCII.GetBytes(request)));
+    }
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public void BadRequest_GetsAnErrorNamingTheReason_AndTheServerCarriesOn(byte[] request, string reason)
+    {
+        using var loopThread = new LoopThread();
+        using var pool = new WorkerPool(loopThread.Loop, 2, 16);
+        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool));
+        using Socket client = Loopback.UdpClient();
+
+        string reply = Loopback.UdpRequest(client, server.LocalEndPoint, request);
+
+        Assert.StartsWith("error: ", reply, StringComparison.Ordinal);
+        Assert.Contains(reason, reply, StringComparison.Ordinal);
+        Assert.Equal("89", Loopback.UdpRequest(client, server.LocalEndPoint, "10"u8));
+        Assert.Equal(1, loopThread.Invoke(() => server.InvalidRequests));
+    }
+
+    [Fact]
+    public void AfterEveryBadRequest_TheServerStillAnswers()
+    {
+        using var loopThread = new LoopThread();
+        using var pool = new WorkerPool(loopThread.Loop, 2, 16);
+        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool));
+        using Socket client = Loopback.UdpClient();
+
+        int count = 0;
+        foreach (object[] row in BadRequests)
+        {
+            string reply = Loopback.UdpRequest(client, server.LocalEndPoint, (byte[])row[0]);
+            Assert.StartsWith("error: ", reply, StringComparison.Ordinal);
+            Assert.Contains((string)row[1], reply, StringComparison.Ordinal);
+            count++;
+        }
+
+        Assert.Equal("89", Loopback.UdpRequest(client, server.LocalEndPoint, "10"u8));
+        Assert.Equal(count, loopThread.Invoke(() => server.InvalidRequests));
+        Assert.False(loopThread.Invoke(() => server.IsClosed));
+    }
+
+    [Fact]
+    public void CustomMaxN_RefusesAboveItAndAcceptsIt()
+    {
+        using var loopThread = new LoopThread();
+        using var pool = new WorkerPool(loopThread.Loop, 2, 16);
+        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool, maxN: 20));
+        using Socket client = Loopback.UdpClient();
+
+        string refused = Loopback.UdpRequest(client, server.LocalEndPoint, "21"u8);
+        Assert.StartsWith("error: ", refused, StringComparison.Ordinal);
+        Assert.Contains("at most 20", refused, StringComparison.Ordinal);
+        Assert.Equal("10946", Loopback.UdpRequest(client, server.LocalEndPoint, "20"u8));
+    }
+
+    [Fact]
+    public async Task FullPool_RepliesBusy_AndQueuedRequestsAreAnsweredOnceItFrees()
+    {
+        using var loopThread = new LoopThread();
+        using var release = new ManualResetEventSlim();
+        using var pool = new WorkerPool(loopThread.Loop, workerCount: 1, queueCapacity: 1);
+        try
+        {
+            // Occupy the only worker until the end of the test.
+            var blockerDone = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Assert.True(pool.TryRun(() => release.Wait(TestTimeouts.Passing), r => blockerDone.SetResult(r.IsSuccess && r.Value)));
+            Eventually.True(() => pool.RunningCount == 1 && pool.QueuedCount == 0);
+
+            UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool));
+            using Socket first = Loopback.UdpClient();
+            using Socket second = Loopback.UdpClient();
+            using Socket third = Loopback.UdpClient();
+
+            // The first request fills the queue's only place...
+            first.SendTo("10"u8, SocketFlags.None, server.LocalEndPoint);
+            Eventually.True(() => pool.QueuedCount == 1);
+
+            // ...so the next ones are refused at once instead of waiting.
+            Assert.Equal("error: busy", Loopback.UdpRequest(second, server.LocalEndPoint, "11"u8));
+            Assert.Equal("error: busy", Loopback.UdpRequest(third, server.LocalEndPoint, "12"u8));
+            Assert.Equal(0, first.Available); // the queued request is not answered yet
+            Assert.Equal(2, loopThread.Invoke(() => server.BusyReplies));
+
+            release.Set();
+            Assert.True(await blockerDone.Task.DefaultTimeout(), "The blocking work item did not complete normally.");
+            Assert.Equal("89", ServerTestSupport.ReceiveAscii(first, server.LocalEndPoint));
+
+            // With the pool free again, the refused clients are served.
+            Assert.Equal("144", Loopback.UdpRequest(second, server.LocalEndPoint, "11"u8));
+            Assert.Equal("233", Loopback.UdpRequest(third, server.LocalEndPoint, "12"u8));
+            Assert.Equal(2, loopThread.Invoke(() => server.BusyReplies));
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
+    [Fact]
+    public void LoopStaysResponsive_WhileALongComputationRuns()
+    {
+        using var loopThread = new LoopThread();
+        using var pool = new WorkerPool(loopThread.Loop, 2, 16);
+        UdpFibonacciServer fib = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool));
+        UdpEchoServer echo = ServerTestSupport.StartUdpEcho(loopThread);
+        using Socket fibClient = Loopback.UdpClient();
+        using Socket echoClient = Loopback.UdpClient();
+
+        // fib(40) takes hundreds of millions of calls: around a second on a worker.
+        fibClient.SendTo("40"u8, SocketFlags.None, fib.LocalEndPoint);
+        Eventually.True(() => pool.RunningCount == 1);
+
+        for (int i = 0; i < 5; i++)
+        {
+            byte[] ping = Encoding.ASCII.GetBytes($"ping {i}");
+            Assert.Equal(ping, ServerTestSupport.Exchange(echoClient, echo.LocalEndPoint, ping));
+        }
+
+        // The echoes were answered while the computation was still running on its worker.
+        Assert.Equal(1, pool.RunningCount);
+        Assert.Equal(0, fibClient.Available);
+
+        Assert.Equal("165580141", ServerTestSupport.ReceiveAscii(fibClient, fib.LocalEndPoint));
+    }
+}
