@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using EventIO.Polling;
 using EventIO.Timers;
 using EventIO.Waking;
@@ -49,6 +50,7 @@ public sealed class EventLoop : IDisposable
     private volatile bool _disposed;
     private int _loopThreadId;     // managed id of the thread inside Run/RunOnce, 0 when none
     private long _now;             // Stopwatch ticks, cached per turn
+    private readonly long _slowTicks; // SlowCallbackThreshold in Stopwatch ticks; long.MaxValue: off
 
     /// <summary>Creates a loop with its poller and waker. Throws if the OS refuses either.</summary>
     public EventLoop(EventLoopOptions? options = null)
@@ -57,6 +59,9 @@ public sealed class EventLoop : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxEventsPerTurn, 1, nameof(options.MaxEventsPerTurn));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ReceiveBufferSize, 1024, nameof(options.ReceiveBufferSize));
         _logger = options.Logger ?? NullLogger.Instance;
+        _slowTicks = options.SlowCallbackThreshold == Timeout.InfiniteTimeSpan
+            ? long.MaxValue
+            : Math.Max(1, ToTimestampTicks(options.SlowCallbackThreshold));
         _events = new ReadyEvent[options.MaxEventsPerTurn];
         _receiveBuffer = GC.AllocateUninitializedArray<byte>(options.ReceiveBufferSize, pinned: true);
         _poller = PollerFactory.Create(options.Backend, options.MaxEventsPerTurn);
@@ -85,6 +90,9 @@ public sealed class EventLoop : IDisposable
 
     /// <summary>True when called on the thread that is running the loop.</summary>
     public bool IsOnLoopThread => Volatile.Read(ref _loopThreadId) == Environment.CurrentManagedThreadId;
+
+    /// <summary>Handler calls, timers and posted actions that held the loop longer than <see cref="EventLoopOptions.SlowCallbackThreshold"/>.</summary>
+    public long SlowCallbackCount { get; private set; }
 
     /// <summary>The number of timers scheduled and not yet run or cancelled.</summary>
     public int PendingTimers => _timers.Count;
@@ -412,6 +420,7 @@ public sealed class EventLoop : IDisposable
     private int Dispatch(int count)
     {
         int dispatched = 0;
+        long started = _now; // each handler's end time is the next one's start: one clock read per handler
         for (int i = 0; i < count; i++)
         {
             ReadyEvent ev = _events[i];
@@ -455,13 +464,10 @@ public sealed class EventLoop : IDisposable
                 if ((ready & Interest.Readable) != 0)
                 {
                     handler.HandleReceive();
-                    if (reg.Generation != generation)
-                    {
-                        continue; // HandleReceive closed it: no HandleSend
-                    }
                 }
 
-                if ((ready & Interest.Writable) != 0 && handler.WantsToSend)
+                // Skip HandleSend if HandleReceive closed it.
+                if ((ready & Interest.Writable) != 0 && reg.Generation == generation && handler.WantsToSend)
                 {
                     handler.HandleSend();
                 }
@@ -477,6 +483,14 @@ public sealed class EventLoop : IDisposable
                     EventLoopLog.CallbackFailed(_logger, ex);
                 }
             }
+
+            long ended = Stopwatch.GetTimestamp();
+            if (ended - started > _slowTicks)
+            {
+                ReportSlow(handler.GetType().FullName ?? handler.GetType().Name, ended - started);
+            }
+
+            started = ended;
         }
 
         return dispatched;
@@ -495,14 +509,7 @@ public sealed class EventLoop : IDisposable
         while (_timers.TryDequeueDue(_now, limit, out TimerHandle? timer))
         {
             ran++;
-            try
-            {
-                timer.Callback(timer.State);
-            }
-            catch (Exception ex)
-            {
-                EventLoopLog.CallbackFailed(_logger, ex);
-            }
+            Invoke(timer.Callback, timer.State);
         }
 
         return ran;
@@ -521,17 +528,39 @@ public sealed class EventLoop : IDisposable
         while (ran < count && _posted.TryDequeue(out PostedWork work))
         {
             ran++;
-            try
-            {
-                work.Action(work.State);
-            }
-            catch (Exception ex)
-            {
-                EventLoopLog.CallbackFailed(_logger, ex);
-            }
+            Invoke(work.Action, work.State);
         }
 
         return ran;
+    }
+
+    // Runs a timer or posted callback: exceptions are logged, slowness is reported.
+    private void Invoke(Action<object?> action, object? state)
+    {
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            action(state);
+        }
+        catch (Exception ex)
+        {
+            EventLoopLog.CallbackFailed(_logger, ex);
+        }
+
+        long elapsed = Stopwatch.GetTimestamp() - started;
+        if (elapsed > _slowTicks)
+        {
+            // Name what the user wrote: the Action behind Post(Action)/CallLater(Action), else the callback.
+            Delegate named = state is Delegate inner && action == s_invokeAction ? inner : action;
+            ReportSlow($"{named.Method.DeclaringType?.FullName}.{named.Method.Name}", elapsed);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReportSlow(string callback, long elapsedTicks)
+    {
+        SlowCallbackCount++;
+        EventLoopLog.SlowCallback(_logger, callback, elapsedTicks * 1000.0 / Stopwatch.Frequency, _slowTicks * 1000.0 / Stopwatch.Frequency);
     }
 
     private void Fail(IEventHandler handler, Exception ex)

@@ -16,4 +16,7 @@ internal static partial class EventLoopLog
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Closing handler {HandlerType} threw")]
     internal static partial void CloseFailed(ILogger logger, string handlerType, Exception exception);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Slow callback: {Callback} held the loop for {ElapsedMs:F1} ms (threshold {ThresholdMs:F0} ms); every other handler waited")]
+    internal static partial void SlowCallback(ILogger logger, string callback, double elapsedMs, double thresholdMs);
 }

@@ -18,6 +18,13 @@ public sealed class EventLoopOptions
     /// <summary>Size of the receive buffer the loop lends to handlers (64 KiB, the largest UDP datagram fits).</summary>
     public int ReceiveBufferSize { get; init; } = 64 * 1024;
 
+    /// <summary>
+    /// A handler call, timer or posted action that holds the loop longer than this is logged as a warning
+    /// with its type and the time it took (100 ms, as asyncio's debug mode). <see cref="Timeout.InfiniteTimeSpan"/>
+    /// turns the check off.
+    /// </summary>
+    public TimeSpan SlowCallbackThreshold { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Where handler failures and warnings go. Default: nowhere.</summary>
     public ILogger? Logger { get; init; }
 }
