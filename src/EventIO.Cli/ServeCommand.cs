@@ -45,11 +45,27 @@ internal static class ServeCommand
             }
         });
         Option<double> shutdownTimeout = CommonOptions.PositiveSeconds("--shutdown-timeout", 5, "Seconds a graceful shutdown may take to flush connections.");
+        var idleTimeout = new Option<double?>("--idle-timeout")
+        {
+            Description = "Close TCP connections that send nothing for this many seconds (off by default).",
+            CustomParser = r =>
+            {
+                string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
+                if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double s) || !(s > 0) || s > 86400)
+                {
+                    r.AddError($"--idle-timeout must be a number of seconds above 0 and at most 86400 (got '{text}').");
+                }
+
+                return s;
+            },
+        };
+        Option<int> maxConnections = CommonOptions.Int("--max-connections", 0, 0, 10_000_000, "Most TCP connections open at once; extra clients are closed at once (0: no limit).");
+        Option<int> slowMs = CommonOptions.Int("--slow-callback-ms", 100, 1, 3_600_000, "Log any handler or callback that holds the loop longer than this (ms).");
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log messages shown (on stderr).", DefaultValueFactory = _ => LogLevel.Information };
 
         var command = new Command("serve", "Run the recipe's servers on one event loop: UDP time :14000, UDP echo :15000, TCP echo :16000, UDP Fibonacci :16000.")
         {
-            host, timePort, echoPort, tcpEchoPort, fibPort, workers, fibMax, backend, only, shutdownTimeout, logLevel,
+            host, timePort, echoPort, tcpEchoPort, fibPort, workers, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, slowMs, logLevel,
         };
         command.SetAction(result =>
         {
@@ -72,6 +88,9 @@ internal static class ServeCommand
                 Backend = Enum.Parse<PollerBackend>(result.GetValue(backend)!, ignoreCase: true),
                 Servers = servers,
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
+                IdleTimeout = result.GetValue(idleTimeout) is double idle ? TimeSpan.FromSeconds(idle) : Timeout.InfiniteTimeSpan,
+                MaxConnections = result.GetValue(maxConnections),
+                SlowCallbackThreshold = TimeSpan.FromMilliseconds(result.GetValue(slowMs)),
             };
             return Serve(options, result.GetValue(logLevel));
         });

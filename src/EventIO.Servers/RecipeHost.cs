@@ -28,7 +28,7 @@ public sealed class RecipeHost : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        Loop = new EventLoop(new EventLoopOptions { Backend = options.Backend, Logger = logger });
+        Loop = new EventLoop(new EventLoopOptions { Backend = options.Backend, Logger = logger, SlowCallbackThreshold = options.SlowCallbackThreshold });
         try
         {
             if (options.Servers.HasFlag(ServerKinds.UdpTime))
@@ -43,7 +43,8 @@ public sealed class RecipeHost : IDisposable
 
             if (options.Servers.HasFlag(ServerKinds.TcpEcho))
             {
-                TcpEchoServer = Bind("tcp-echo", options.TcpEchoPort, ep => new TcpServer(Loop, ep, TcpEchoConnection.Create));
+                var tcpOptions = new TcpServerOptions { IdleTimeout = options.IdleTimeout, MaxConnections = options.MaxConnections };
+                TcpEchoServer = Bind("tcp-echo", options.TcpEchoPort, ep => new TcpServer(Loop, ep, TcpEchoConnection.Create, tcpOptions));
                 Loop.Add(TcpEchoServer);
             }
 

@@ -39,6 +39,15 @@ public sealed class RecipeHostOptions
     /// <summary>How long a graceful shutdown may take to flush connections before they are closed (5 s).</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Close TCP connections whose peer sends nothing for this long (off: <see cref="Timeout.InfiniteTimeSpan"/>).</summary>
+    public TimeSpan IdleTimeout { get; init; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>The most TCP connections open at once; 0 means no limit.</summary>
+    public int MaxConnections { get; init; }
+
+    /// <summary>Log handlers and callbacks that hold the loop longer than this (100 ms).</summary>
+    public TimeSpan SlowCallbackThreshold { get; init; } = TimeSpan.FromMilliseconds(100);
+
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(Host, nameof(Host));
@@ -55,5 +64,6 @@ public sealed class RecipeHostOptions
         ArgumentOutOfRangeException.ThrowIfNegative(FibMax, nameof(FibMax));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(FibMax, Fibonacci.MaxComputable, nameof(FibMax));
         ArgumentOutOfRangeException.ThrowIfLessThan(ShutdownTimeout, TimeSpan.Zero, nameof(ShutdownTimeout));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxConnections, nameof(MaxConnections));
     }
 }

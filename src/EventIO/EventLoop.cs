@@ -106,6 +106,9 @@ public sealed class EventLoop : IDisposable
 
     internal ILogger Logger => _logger;
 
+    /// <summary>The monotonic clock (Stopwatch ticks) read after the last wait: cheap, at most a turn old.</summary>
+    internal long TurnTimestamp => _now;
+
     /// <summary>
     /// Registers <paramref name="handler"/> and asks the kernel for the readiness it wants now.
     /// Loop thread only.
@@ -687,7 +690,7 @@ public sealed class EventLoop : IDisposable
         }
     }
 
-    private static long ToTimestampTicks(TimeSpan delay)
+    internal static long ToTimestampTicks(TimeSpan delay)
     {
         if (delay <= TimeSpan.Zero)
         {

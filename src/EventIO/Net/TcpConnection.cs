@@ -37,6 +37,11 @@ public abstract class TcpConnection : IEventHandler, IDisposable
     private TimerHandle? _lingerTimer;
 
     private static readonly Action<object?> s_lingerExpired = static s => ((TcpConnection)s!).Close();
+    private static readonly Action<object?> s_checkIdle = static s => ((TcpConnection)s!).CheckIdle();
+
+    private long _idleTicks;         // idle timeout in Stopwatch ticks; 0: off
+    private long _lastReceived;      // loop clock at the last byte received
+    private TimerHandle? _idleTimer;
 
     /// <summary>Wraps an accepted, connected <paramref name="socket"/>, which this connection now owns.</summary>
     protected TcpConnection(EventLoop loop, Socket socket, TcpConnectionOptions? options = null)
@@ -77,6 +82,9 @@ public abstract class TcpConnection : IEventHandler, IDisposable
     /// <inheritdoc/>
     public bool WantsToSend => !_outgoing.IsEmpty;
 
+    /// <summary>True if the connection was closed because its peer sent nothing for the idle timeout.</summary>
+    public bool ClosedForIdleness { get; private set; }
+
     /// <summary>Set by the <see cref="TcpServer"/> that accepted this connection.</summary>
     internal TcpServer? Owner { get; set; }
 
@@ -113,6 +121,7 @@ public abstract class TcpConnection : IEventHandler, IDisposable
                     return;
                 }
 
+                _lastReceived = Loop.TurnTimestamp;
                 OnReceived(buffer[..n]);
                 if (n < buffer.Length)
                 {
@@ -218,6 +227,7 @@ public abstract class TcpConnection : IEventHandler, IDisposable
 
         IsClosed = true;
         _lingerTimer?.Cancel();
+        _idleTimer?.Cancel();
         Loop.Remove(this); // before the descriptor is closed, so its number can be reused safely
         _socket.Dispose();
         _outgoing.Dispose();
@@ -282,6 +292,37 @@ public abstract class TcpConnection : IEventHandler, IDisposable
         {
             FinishGracefulClose();
         }
+    }
+
+    /// <summary>
+    /// Closes the connection once its peer has sent nothing for <paramref name="timeout"/>. O(1) per read:
+    /// a read only stamps the time; one timer per connection checks the stamp when it fires and re-arms
+    /// for the rest. Loop thread only.
+    /// </summary>
+    internal void SetIdleTimeout(TimeSpan timeout)
+    {
+        _idleTicks = Math.Max(1, EventLoop.ToTimestampTicks(timeout));
+        _lastReceived = Loop.TurnTimestamp;
+        _idleTimer = Loop.CallLater(timeout, s_checkIdle, this);
+    }
+
+    private void CheckIdle()
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+
+        long idle = System.Diagnostics.Stopwatch.GetTimestamp() - _lastReceived;
+        if (idle >= _idleTicks)
+        {
+            ClosedForIdleness = true;
+            Close();
+            return;
+        }
+
+        long rest = _idleTicks - idle;
+        _idleTimer = Loop.CallLater(TimeSpan.FromSeconds((double)rest / System.Diagnostics.Stopwatch.Frequency), s_checkIdle, this);
     }
 
     private void FinishGracefulClose()

@@ -80,6 +80,12 @@ public sealed class TcpServer : IEventHandler, IDisposable
     /// <summary>Connections accepted since the server started.</summary>
     public long AcceptedCount { get; private set; }
 
+    /// <summary>Clients accepted and closed at once because <see cref="TcpServerOptions.MaxConnections"/> were open.</summary>
+    public long RejectedCount { get; private set; }
+
+    /// <summary>Connections closed because their peer sent nothing for <see cref="TcpServerOptions.IdleTimeout"/>.</summary>
+    public long IdleClosedCount { get; private set; }
+
     /// <summary>Times accepting was paused because the process ran out of descriptors.</summary>
     public long AcceptPauseCount { get; private set; }
 
@@ -121,13 +127,20 @@ public sealed class TcpServer : IEventHandler, IDisposable
                 continue;
             }
 
-            AcceptedCount++;
             if (_exhausted)
             {
                 _exhausted = false;
                 NetLog.AcceptResumed(_loop.Logger, _name);
             }
 
+            if (_options.MaxConnections > 0 && _connections.Count >= _options.MaxConnections)
+            {
+                RejectedCount++;
+                client.Dispose(); // accepted and closed at once: the client learns now, not after a backlog timeout
+                continue;
+            }
+
+            AcceptedCount++;
             SetUp(client);
         }
     }
@@ -180,6 +193,11 @@ public sealed class TcpServer : IEventHandler, IDisposable
     internal void Release(TcpConnection connection)
     {
         _connections.Remove(connection);
+        if (connection.ClosedForIdleness)
+        {
+            IdleClosedCount++;
+        }
+
         NotifyIfDrained();
     }
 
@@ -198,6 +216,10 @@ public sealed class TcpServer : IEventHandler, IDisposable
             connection.Owner = this;
             _connections.Add(connection);
             _loop.Add(connection);
+            if (_options.IdleTimeout != Timeout.InfiniteTimeSpan)
+            {
+                connection.SetIdleTimeout(_options.IdleTimeout);
+            }
         }
         catch (Exception ex)
         {

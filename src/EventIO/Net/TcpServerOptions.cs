@@ -18,10 +18,27 @@ public sealed class TcpServerOptions
     /// <summary>How long accepting pauses when the process runs out of descriptors (EMFILE/ENFILE): 100 ms.</summary>
     public TimeSpan AcceptRetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// The most connections open at once; 0 means no limit (0). A client beyond it is accepted and closed
+    /// at once (so it is not left hanging in the backlog) and counted in <see cref="TcpServer.RejectedCount"/>.
+    /// </summary>
+    public int MaxConnections { get; init; }
+
+    /// <summary>
+    /// Close a connection whose peer has sent nothing for this long; <see cref="Timeout.InfiniteTimeSpan"/>
+    /// (the default) never does.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = Timeout.InfiniteTimeSpan;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Backlog, 1, nameof(Backlog));
         ArgumentOutOfRangeException.ThrowIfLessThan(AcceptBatch, 1, nameof(AcceptBatch));
         ArgumentOutOfRangeException.ThrowIfLessThan(AcceptRetryDelay, TimeSpan.Zero, nameof(AcceptRetryDelay));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxConnections, nameof(MaxConnections));
+        if (IdleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout, TimeSpan.Zero, nameof(IdleTimeout));
+        }
     }
 }
