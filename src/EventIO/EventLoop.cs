@@ -132,10 +132,11 @@ public sealed class EventLoop : IDisposable
         }
 
         int fd = checked((int)handle.DangerousGetHandle());
+        _poller.EnsureCanWatch(fd);
+        Interest desired = ReadWants(handler); // before taking a slot: it may throw
         EvictStaleOwner(fd);
 
         Registration reg = AllocateRegistration();
-        Interest desired = ReadWants(handler);
         if (desired != Interest.None)
         {
             try

@@ -10,8 +10,9 @@ namespace EventIO.Net;
 /// </summary>
 /// <remarks>
 /// <para><b>Descriptor exhaustion:</b> when accept fails with EMFILE/ENFILE the server neither spins nor
-/// dies: it stops watching the listener for <see cref="TcpServerOptions.AcceptRetryDelay"/>, logs once
-/// per episode, and resumes.</para>
+/// dies: it frees a descriptor kept in reserve, accepts and closes the clients waiting in the backlog (so
+/// they are told at once instead of hanging), takes the reserve back, stops watching the listener for
+/// <see cref="TcpServerOptions.AcceptRetryDelay"/>, logs once per episode, and resumes.</para>
 /// <para><b>Threading:</b> construct anywhere; everything else on the loop thread.</para>
 /// </remarks>
 public sealed class TcpServer : IEventHandler, IDisposable
@@ -26,6 +27,7 @@ public sealed class TcpServer : IEventHandler, IDisposable
     private readonly string _name;
     private bool _acceptPaused;
     private bool _exhausted;          // inside an out-of-descriptors episode (logged once)
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _spare;       // one descriptor held in reserve to accept-and-close when out of them
     private bool _listening = true;
     private Action? _onDrained;
 
@@ -67,6 +69,7 @@ public sealed class TcpServer : IEventHandler, IDisposable
             throw;
         }
 
+        _spare = OpenSpare();
         LocalEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
         _name = LocalEndPoint.ToString();
     }
@@ -80,7 +83,10 @@ public sealed class TcpServer : IEventHandler, IDisposable
     /// <summary>Connections accepted since the server started.</summary>
     public long AcceptedCount { get; private set; }
 
-    /// <summary>Clients accepted and closed at once because <see cref="TcpServerOptions.MaxConnections"/> were open.</summary>
+    /// <summary>
+    /// Clients accepted and closed at once: because <see cref="TcpServerOptions.MaxConnections"/> were open, or
+    /// because the process was out of descriptors (one is kept in reserve for exactly that).
+    /// </summary>
     public long RejectedCount { get; private set; }
 
     /// <summary>Connections closed because their peer sent nothing for <see cref="TcpServerOptions.IdleTimeout"/>.</summary>
@@ -161,6 +167,8 @@ public sealed class TcpServer : IEventHandler, IDisposable
         _listening = false;
         _loop.Remove(this);
         _listener.Dispose();
+        _spare?.Dispose();
+        _spare = null;
     }
 
     /// <summary>
@@ -237,6 +245,7 @@ public sealed class TcpServer : IEventHandler, IDisposable
 
     private void PauseAccepting(SocketError error)
     {
+        ShedBacklog();
         _acceptPaused = true;
         AcceptPauseCount++;
         if (!_exhausted)
@@ -248,8 +257,52 @@ public sealed class TcpServer : IEventHandler, IDisposable
         _loop.CallLater(_options.AcceptRetryDelay, s_resumeAccepting, this);
     }
 
+    // Out of descriptors: free the spare, accept-and-close everyone waiting in the backlog so they learn
+    // at once instead of hanging, then take the spare back (libuv's uv__emfile_trick, Twisted's reserve).
+    private void ShedBacklog()
+    {
+        if (_spare is null)
+        {
+            return;
+        }
+
+        _spare.Dispose();
+        _spare = null;
+        for (int i = 0; i < _options.AcceptBatch; i++)
+        {
+            try
+            {
+                _listener.Accept().Dispose();
+                RejectedCount++;
+            }
+            catch (SocketException)
+            {
+                break; // EAGAIN: the backlog is empty (or another failure: the pause handles it)
+            }
+        }
+
+        _spare = OpenSpare();
+    }
+
+    private static Microsoft.Win32.SafeHandles.SafeFileHandle? OpenSpare()
+    {
+        try
+        {
+            return File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Read);
+        }
+        catch (IOException)
+        {
+            return null; // out of descriptors right now; the next pause tries again
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private void ResumeAccepting()
     {
+        _spare ??= OpenSpare();
         _acceptPaused = false;
         if (_listening)
         {

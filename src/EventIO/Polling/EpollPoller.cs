@@ -40,6 +40,11 @@ internal sealed unsafe class EpollPoller : IPoller
     public bool ForgetsClosedDescriptors => true;
 
     /// <inheritdoc/>
+    public void EnsureCanWatch(int fd)
+    {
+    }
+
+    /// <inheritdoc/>
     public void Add(int fd, Interest interest, ulong token)
     {
         int errno = Control(Libc.EPOLL_CTL_ADD, fd, interest, token);

@@ -19,6 +19,13 @@ internal interface IPoller : IDisposable
     /// </summary>
     bool ForgetsClosedDescriptors { get; }
 
+    /// <summary>
+    /// Throws <see cref="NotSupportedException"/> with a clear message if this backend can never watch
+    /// <paramref name="fd"/> (select and descriptors ≥ 1024), so that <see cref="EventLoop.Add"/> refuses the
+    /// handler at once even when it wants nothing yet.
+    /// </summary>
+    void EnsureCanWatch(int fd);
+
     /// <summary>Starts watching <paramref name="fd"/>; throws when the backend cannot (clear message).</summary>
     void Add(int fd, Interest interest, ulong token);
 

@@ -21,6 +21,11 @@ internal sealed unsafe class PollPoller : IPoller
     public bool ForgetsClosedDescriptors => false;
 
     /// <inheritdoc/>
+    public void EnsureCanWatch(int fd)
+    {
+    }
+
+    /// <inheritdoc/>
     public void Add(int fd, Interest interest, ulong token)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fd);

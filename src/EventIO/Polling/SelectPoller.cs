@@ -21,14 +21,19 @@ internal sealed unsafe class SelectPoller : IPoller
     public bool ForgetsClosedDescriptors => false;
 
     /// <inheritdoc/>
-    public void Add(int fd, Interest interest, ulong token)
+    public void EnsureCanWatch(int fd)
     {
         if ((uint)fd >= Libc.FD_SETSIZE)
         {
             throw new NotSupportedException(
                 $"select() cannot watch descriptor {fd}: FD_SETSIZE is {Libc.FD_SETSIZE}. Use the epoll or poll backend for more descriptors.");
         }
+    }
 
+    /// <inheritdoc/>
+    public void Add(int fd, Interest interest, ulong token)
+    {
+        EnsureCanWatch(fd);
         _interest[fd] = interest;
         _tokens[fd] = token;
         _maxFd = Math.Max(_maxFd, fd);

@@ -64,15 +64,25 @@ public sealed class CliProcess : IDisposable
     public string StandardOutput => string.Join('\n', _stdout);
 
     /// <summary>Starts <c>eventio ARGS</c>.</summary>
-    public static CliProcess Start(params string[] args)
+    public static CliProcess Start(params string[] args) => Start(fileLimit: null, args);
+
+    /// <summary>Starts <c>eventio ARGS</c> with RLIMIT_NOFILE lowered to <paramref name="fileLimit"/> (through the shell's ulimit).</summary>
+    public static CliProcess Start(int? fileLimit, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(fileLimit is null ? "dotnet" : "bash")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (fileLimit is int limit)
+        {
+            // exec: the process measured and signalled is the server itself, not the shell.
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add($"ulimit -n {limit} && exec dotnet \"$0\" \"$@\"");
+        }
+
         info.ArgumentList.Add(CliPath);
         foreach (string arg in args)
         {

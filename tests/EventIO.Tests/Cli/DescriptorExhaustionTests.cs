@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using EventIO.Tests.Infrastructure;
+
+namespace EventIO.Tests.Cli;
+
+/// <summary>
+/// Out of descriptors (RLIMIT_NOFILE 256, 400 clients): no busy loop, clients beyond the limit are closed
+/// at once instead of hanging, UDP keeps answering, one warning per episode, and accepting resumes.
+/// A separate process, since the limit is process-wide.
+/// </summary>
+public sealed class DescriptorExhaustionTests
+{
+    [Fact]
+    public void Serve_AtTheDescriptorLimit_ShedsClientsPromptly_StaysIdle_AndRecovers()
+    {
+        using CliProcess serve = CliProcess.Start(256, "serve", "--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0", "--workers", "2");
+        var ports = new Dictionary<string, int>();
+        while (ports.Count < 4)
+        {
+            string[] parts = serve.ReadLine().Split(' ');
+            ports[parts[1]] = int.Parse(parts[2].Split(':')[1], CultureInfo.InvariantCulture);
+        }
+
+        var tcp = new IPEndPoint(IPAddress.Loopback, ports["tcp-echo"]);
+        var clients = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 400; i++)
+            {
+                clients.Add(Loopback.TcpConnect(tcp)); // the backlog (512) takes them all
+            }
+
+            int served = 0, shed = 0;
+            foreach (Socket client in clients)
+            {
+                try
+                {
+                    client.Send([7]);
+                    byte[] reply = new byte[1];
+                    if (client.Receive(reply) == 1)
+                    {
+                        served++;
+                    }
+                    else
+                    {
+                        shed++;
+                    }
+                }
+                catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted)
+                {
+                    shed++; // closed by the server before it read our byte: a reset, also prompt
+                }
+
+                // A SocketException with TimedOut (the Receive deadline) would be a client left hanging: it fails the test.
+            }
+
+            Assert.True(served > 50, $"only {served} clients were served");
+            Assert.True(shed > 0, "no client was turned away: the limit was never reached");
+            Assert.Equal(400, served + shed);
+
+            // Still at the limit (the served clients hold their descriptors): the server must be idle.
+            // This is a measurement window, not synchronisation.
+            double cpuBefore = CpuSeconds(serve.Id);
+            var window = Stopwatch.StartNew();
+            Thread.Sleep(1000);
+            double cpuShare = (CpuSeconds(serve.Id) - cpuBefore) / window.Elapsed.TotalSeconds;
+            Assert.True(cpuShare < 0.3, $"server used {cpuShare:P0} of a CPU while out of descriptors (busy loop?)");
+
+            using (Socket udp = Loopback.UdpClient())
+            {
+                Assert.Equal("still here", Loopback.UdpRequest(udp, new IPEndPoint(IPAddress.Loopback, ports["udp-echo"]), "still here"u8));
+            }
+        }
+        finally
+        {
+            foreach (Socket client in clients)
+            {
+                client.Dispose();
+            }
+        }
+
+        // Descriptors are free again: a new client is served.
+        Eventually.True(() =>
+        {
+            using Socket again = Loopback.TcpConnect(tcp);
+            again.Send("again"u8);
+            try
+            {
+                return Loopback.ReceiveExactly(again, 5).AsSpan().SequenceEqual("again"u8);
+            }
+            catch (Exception ex) when (ex is SocketException or IOException)
+            {
+                return false;
+            }
+        });
+
+        serve.Signal("TERM");
+        serve.WaitForExit(TestTimeouts.Scale(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, serve.ExitCode);
+        Assert.Single(serve.StandardError.Split('\n'), line => line.Contains("out of file descriptors", StringComparison.Ordinal));
+    }
+
+    private static double CpuSeconds(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return ticks / 100.0; // USER_HZ is 100 on Linux
+    }
+}
