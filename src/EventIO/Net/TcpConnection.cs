@@ -302,7 +302,7 @@ public abstract class TcpConnection : IEventHandler, IDisposable
     internal void SetIdleTimeout(TimeSpan timeout)
     {
         _idleTicks = Math.Max(1, EventLoop.ToTimestampTicks(timeout));
-        _lastReceived = Loop.TurnTimestamp;
+        _lastReceived = System.Diagnostics.Stopwatch.GetTimestamp();
         _idleTimer = Loop.CallLater(timeout, s_checkIdle, this);
     }
 

@@ -12,6 +12,7 @@ public sealed class TcpLimitsTests
     {
         using var loop = new LoopThread();
         TcpServer server = ServerTestSupport.StartTcpEcho(loop, options: new TcpServerOptions { IdleTimeout = TimeSpan.FromMilliseconds(300) });
+        var deadline = System.Diagnostics.Stopwatch.StartNew(); // before connecting: the server's clock starts later
         using Socket idle = Loopback.TcpConnect(server.LocalEndPoint);
         using Socket busy = Loopback.TcpConnect(server.LocalEndPoint);
 
@@ -19,7 +20,6 @@ public sealed class TcpLimitsTests
         byte[] one = [42];
         idle.Blocking = false;
         bool idleClosed = false;
-        var deadline = System.Diagnostics.Stopwatch.StartNew();
         while (!idleClosed)
         {
             Assert.True(deadline.Elapsed < TestTimeouts.Passing, "the idle connection was never closed");
