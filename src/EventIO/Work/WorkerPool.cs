@@ -11,10 +11,16 @@ namespace EventIO.Work;
 /// <para><b>Failures:</b> an exception thrown by the work reaches its callback in
 /// <see cref="WorkResult{T}.Exception"/>; no callback is ever lost while the loop lives.</para>
 /// <para><b>Threading:</b> <see cref="TryRun{TState, TResult}"/> from any thread; callbacks always run on the
-/// loop thread. Workers are background threads named <c>eventio-worker-N</c>.</para>
+/// loop thread. Workers are background threads named <c>eventio-worker-N</c>. On Linux each worker lowers
+/// its own scheduling priority (nice <see cref="WorkerNice"/>), so that when CPU-heavy work shares a core
+/// with the loop thread, the loop still gets the CPU it needs to answer everyone else: the recipe's
+/// promise that slow work does not stall the loop.</para>
 /// </remarks>
 public sealed class WorkerPool : IDisposable
 {
+    /// <summary>The nice value workers run at on Linux (10: the loop thread, at 0, gets ~10× their CPU share when they compete).</summary>
+    public const int WorkerNice = 10;
+
     private static readonly Action<object?> s_complete = static item => ((WorkItem)item!).Complete();
 
     private readonly EventLoop _loop;
@@ -147,6 +153,7 @@ public sealed class WorkerPool : IDisposable
 
     private void WorkerMain()
     {
+        Interop.ThreadNice.TrySetForCurrentThread(WorkerNice);
         while (true)
         {
             WorkItem item;

@@ -216,4 +216,27 @@ public sealed class WorkerPoolTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(loop, workerCount: 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(loop, workerCount: 1, queueCapacity: 0));
     }
+
+    [Fact]
+    public async Task Workers_RunAtALowerPriorityThanTheLoop()
+    {
+        using var loopThread = new LoopThread();
+        using var pool = new WorkerPool(loopThread.Loop, workerCount: 1, queueCapacity: 1);
+        var nice = new TaskCompletionSource<WorkResult<int>>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Assert.True(pool.TryRun(ReadOwnNice, r => nice.SetResult(r)));
+
+        WorkResult<int> result = await nice.Task.DefaultTimeout();
+        Assert.True(result.IsSuccess, result.Exception?.ToString());
+        Assert.Equal(WorkerPool.WorkerNice, result.Value);
+        Assert.Equal(0, loopThread.Invoke(ReadOwnNice)); // the loop itself is left alone
+    }
+
+    // Field 19 of /proc/thread-self/stat is the calling thread's nice value.
+    private static int ReadOwnNice()
+    {
+        string stat = File.ReadAllText("/proc/thread-self/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
