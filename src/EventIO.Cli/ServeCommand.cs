@@ -3,6 +3,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using EventIO.Polling;
 using EventIO.Servers;
+using EventIO.Work;
 using Microsoft.Extensions.Logging;
 
 namespace EventIO.Cli;
@@ -27,6 +28,12 @@ internal static class ServeCommand
         Option<int> fibPort = CommonOptions.Port("--fib-port", 16000, "UDP Fibonacci server port.");
         Option<int> workers = CommonOptions.Int("--workers", 16, 1, 1024, "Worker threads for the Fibonacci server.");
         Option<int> fibMax = CommonOptions.Int("--fib-max", UdpFibonacciServer.DefaultMaxN, 0, Fibonacci.MaxComputable, "Largest n the Fibonacci server computes.");
+        var workerPriority = new Option<string>("--worker-priority")
+        {
+            Description = "How Fibonacci workers compete with the loop for the CPU: idle (SCHED_IDLE, never delays the loop), low (nice 10), normal.",
+            DefaultValueFactory = _ => "idle",
+        };
+        workerPriority.AcceptOnlyFromAmong("idle", "low", "normal");
         var backend = new Option<string>("--backend") { Description = "Readiness backend.", DefaultValueFactory = _ => "epoll" };
         backend.AcceptOnlyFromAmong("epoll", "poll", "select");
         var only = new Option<string[]>("--only")
@@ -65,7 +72,7 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the recipe's servers on one event loop: UDP time :14000, UDP echo :15000, TCP echo :16000, UDP Fibonacci :16000.")
         {
-            host, timePort, echoPort, tcpEchoPort, fibPort, workers, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, slowMs, logLevel,
+            host, timePort, echoPort, tcpEchoPort, fibPort, workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, slowMs, logLevel,
         };
         command.SetAction(result =>
         {
@@ -84,6 +91,7 @@ internal static class ServeCommand
                 TcpEchoPort = result.GetValue(tcpEchoPort),
                 FibPort = result.GetValue(fibPort),
                 Workers = result.GetValue(workers),
+                WorkerPriority = Enum.Parse<WorkerPriority>(result.GetValue(workerPriority)!, ignoreCase: true),
                 FibMax = result.GetValue(fibMax),
                 Backend = Enum.Parse<PollerBackend>(result.GetValue(backend)!, ignoreCase: true),
                 Servers = servers,

@@ -50,7 +50,7 @@ public sealed class RecipeHost : IDisposable
 
             if (options.Servers.HasFlag(ServerKinds.UdpFibonacci))
             {
-                Pool = new WorkerPool(Loop, options.Workers, options.WorkQueueCapacity);
+                Pool = new WorkerPool(Loop, options.Workers, options.WorkQueueCapacity, options.WorkerPriority);
                 FibonacciServer = AddUdp(Bind("udp-fib", options.FibPort, ep => new UdpFibonacciServer(Loop, ep, Pool, options.FibMax)));
             }
         }

@@ -27,6 +27,9 @@ public sealed class RecipeHostOptions
     /// <summary>Worker threads for the Fibonacci server (16, as the recipe).</summary>
     public int Workers { get; init; } = 16;
 
+    /// <summary>How the Fibonacci workers compete with the loop for the CPU (<see cref="Work.WorkerPriority.Idle"/>).</summary>
+    public Work.WorkerPriority WorkerPriority { get; init; } = Work.WorkerPriority.Idle;
+
     /// <summary>Work items that may wait for a worker before requests get <c>error: busy</c> (1024).</summary>
     public int WorkQueueCapacity { get; init; } = 1024;
 

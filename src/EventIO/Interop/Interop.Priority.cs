@@ -13,4 +13,16 @@ internal static partial class Libc
 
     [LibraryImport(Name, SetLastError = true)]
     internal static partial long syscall(long number);
+
+    internal const int SCHED_IDLE = 5;
+
+    /// <summary><c>struct sched_param</c>: one int.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct sched_param
+    {
+        internal int sched_priority;
+    }
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static unsafe partial int sched_setscheduler(int pid, int policy, sched_param* param);
 }

@@ -11,15 +11,15 @@ namespace EventIO.Work;
 /// <para><b>Failures:</b> an exception thrown by the work reaches its callback in
 /// <see cref="WorkResult{T}.Exception"/>; no callback is ever lost while the loop lives.</para>
 /// <para><b>Threading:</b> <see cref="TryRun{TState, TResult}"/> from any thread; callbacks always run on the
-/// loop thread. Workers are background threads named <c>eventio-worker-N</c>. On Linux each worker lowers
-/// its own scheduling priority (nice <see cref="WorkerNice"/>), so that when CPU-heavy work shares a core
+/// loop thread. Workers are background threads named <c>eventio-worker-N</c>. On Linux they run at a
+/// lower priority than the loop (<see cref="WorkerPriority"/>), so that when CPU-heavy work shares a core
 /// with the loop thread, the loop still gets the CPU it needs to answer everyone else: the recipe's
 /// promise that slow work does not stall the loop.</para>
 /// </remarks>
 public sealed class WorkerPool : IDisposable
 {
-    /// <summary>The nice value workers run at on Linux (10: the loop thread, at 0, gets ~10× their CPU share when they compete).</summary>
-    public const int WorkerNice = 10;
+    /// <summary>The nice value of <see cref="WorkerPriority.Low"/> workers.</summary>
+    public const int LowPriorityNice = 10;
 
     private static readonly Action<object?> s_complete = static item => ((WorkItem)item!).Complete();
 
@@ -27,17 +27,22 @@ public sealed class WorkerPool : IDisposable
     private readonly Queue<WorkItem> _queue = new();
     private readonly Thread[] _workers;
     private readonly object _gate = new();
+    private readonly WorkerPriority _priority;
     private bool _shutdown;
     private int _running;
 
-    /// <summary>Starts <paramref name="workerCount"/> workers (16, as the recipe) with a queue of <paramref name="queueCapacity"/> (1024).</summary>
-    public WorkerPool(EventLoop loop, int workerCount = 16, int queueCapacity = 1024)
+    /// <summary>
+    /// Starts <paramref name="workerCount"/> workers (16, as the recipe) with a queue of <paramref name="queueCapacity"/>
+    /// (1024), at <paramref name="priority"/> (<see cref="WorkerPriority.Idle"/>).
+    /// </summary>
+    public WorkerPool(EventLoop loop, int workerCount = 16, int queueCapacity = 1024, WorkerPriority priority = WorkerPriority.Idle)
     {
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentOutOfRangeException.ThrowIfLessThan(workerCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(workerCount, 1024);
         ArgumentOutOfRangeException.ThrowIfLessThan(queueCapacity, 1);
         _loop = loop;
+        _priority = priority;
         QueueCapacity = queueCapacity;
         _workers = new Thread[workerCount];
         for (int i = 0; i < workerCount; i++)
@@ -46,6 +51,9 @@ public sealed class WorkerPool : IDisposable
             _workers[i].Start();
         }
     }
+
+    /// <summary>How the workers compete with the loop for the CPU.</summary>
+    public WorkerPriority Priority => _priority;
 
     /// <summary>The number of worker threads.</summary>
     public int WorkerCount => _workers.Length;
@@ -153,7 +161,12 @@ public sealed class WorkerPool : IDisposable
 
     private void WorkerMain()
     {
-        Interop.ThreadNice.TrySetForCurrentThread(WorkerNice);
+        _ = _priority switch
+        {
+            WorkerPriority.Low => Interop.ThreadScheduling.TrySetNice(LowPriorityNice),
+            WorkerPriority.Idle => Interop.ThreadScheduling.TrySetIdlePolicy(),
+            _ => true,
+        };
         while (true)
         {
             WorkItem item;

@@ -217,26 +217,30 @@ public sealed class WorkerPoolTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(loop, workerCount: 1, queueCapacity: 0));
     }
 
-    [Fact]
-    public async Task Workers_RunAtALowerPriorityThanTheLoop()
+    [Theory]
+    [InlineData(WorkerPriority.Normal, 0, 0)]
+    [InlineData(WorkerPriority.Low, WorkerPool.LowPriorityNice, 0)]
+    [InlineData(WorkerPriority.Idle, 0, 5)] // SCHED_IDLE
+    public async Task Workers_RunAtTheirPriority_TheLoopIsLeftAlone(WorkerPriority priority, int expectedNice, int expectedPolicy)
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, workerCount: 1, queueCapacity: 1);
-        var nice = new TaskCompletionSource<WorkResult<int>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var pool = new WorkerPool(loopThread.Loop, workerCount: 1, queueCapacity: 1, priority);
+        var done = new TaskCompletionSource<WorkResult<(int Nice, int Policy)>>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        Assert.True(pool.TryRun(ReadOwnNice, r => nice.SetResult(r)));
+        Assert.True(pool.TryRun(ReadOwnScheduling, r => done.SetResult(r)));
 
-        WorkResult<int> result = await nice.Task.DefaultTimeout();
+        WorkResult<(int Nice, int Policy)> result = await done.Task.DefaultTimeout();
         Assert.True(result.IsSuccess, result.Exception?.ToString());
-        Assert.Equal(WorkerPool.WorkerNice, result.Value);
-        Assert.Equal(0, loopThread.Invoke(ReadOwnNice)); // the loop itself is left alone
+        Assert.Equal((expectedNice, expectedPolicy), result.Value);
+        Assert.Equal((0, 0), loopThread.Invoke(ReadOwnScheduling));
     }
 
-    // Field 19 of /proc/thread-self/stat is the calling thread's nice value.
-    private static int ReadOwnNice()
+    // /proc/thread-self/stat: field 19 is the calling thread's nice value, field 41 its policy.
+    private static (int Nice, int Policy) ReadOwnScheduling()
     {
         string stat = File.ReadAllText("/proc/thread-self/stat");
         string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
+        return (int.Parse(fields[19 - 3], System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(fields[41 - 3], System.Globalization.CultureInfo.InvariantCulture));
     }
 }

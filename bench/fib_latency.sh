@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# bench/fib_latency.sh - the recipe's promise, measured: slow work on the worker pool must not stall
+# the loop. TCP echo latency (echoload, 10 connections x 64 B) with the pool idle, then while 16
+# Fibonacci requests of n=32 are computing all the time (a client keeps 16 in flight), on the SAME
+# eventio process (tcp-echo and udp-fib share one loop). Server pinned to CPU 0 with its workers, load on CPU 1.
+#   bench/fib_latency.sh [ROUNDS=3] [SECONDS=5]
+# Prints p50/p99 per phase and the ratio busy/idle of the p99 (the bar: <= 1.5).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+export BENCH_OUT=${BENCH_OUT:-$HERE/out}
+ROUNDS=${1:-3}
+SECS=${2:-5}
+[[ -x $BENCH_OUT/echoload ]] || "$ROOT/../shared/bench/build.sh"
+dotnet publish "$ROOT/src/EventIO.Cli" -c Release -o "$BENCH_OUT/eventio" --nologo -v quiet >/dev/null
+
+TCP=$((20000 + RANDOM % 10000)); FIB=$((TCP + 1))
+taskset -c 0 "$BENCH_OUT/eventio/eventio" serve --only tcp-echo,udp-fib --tcp-echo-port $TCP --fib-port $FIB --log-level warning &
+SRV=$!
+FIBPID=
+cleanup() { [[ -n $FIBPID ]] && kill $FIBPID 2>/dev/null; kill $SRV 2>/dev/null; wait 2>/dev/null || true; }
+trap cleanup EXIT
+taskset -c 1 "$BENCH_OUT/echoload" tcp -p $TCP -r -d 10 >/dev/null 2>&1   # readiness probe
+
+load() { taskset -c 1 "$BENCH_OUT/echoload" tcp -p $TCP -c 10 -s 64 -w 2 -d "$SECS" -S $SRV 2>/dev/null; }
+field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+printf '%-6s %-6s %10s %10s %10s %8s\n' round phase rps p50_us p99_us srv_cpu
+for r in $(seq 1 "$ROUNDS"); do
+  idle=$(load)
+  # 16 requests of fib(32) always in flight; each reply is checked (fib(32) = 3524578).
+  taskset -c 1 python3 - "$FIB" <<'PY' &
+import socket, sys, selectors
+port = int(sys.argv[1]); sel = selectors.DefaultSelector(); socks = []
+for _ in range(16):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(('127.0.0.1', port)); s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ); s.send(b'32'); socks.append(s)
+while True:
+    for key, _ in sel.select(timeout=30):
+        reply = key.fileobj.recv(64)
+        if reply != b'3524578': sys.exit('bad reply: %r' % reply)
+        key.fileobj.send(b'32')
+PY
+  FIBPID=$!
+  busy=$(load)
+  kill $FIBPID; wait $FIBPID 2>/dev/null || true; FIBPID=
+  for phase in idle busy; do
+    line=${!phase}
+    printf '%-6s %-6s %10s %10s %10s %8s\n' "$r" "$phase" "$(field rps <<<"$line")" "$(field p50_us <<<"$line")" "$(field p99_us <<<"$line")" "$(field cpu_server_pct <<<"$line")"
+  done
+  i99=$(field p99_us <<<"$idle"); b99=$(field p99_us <<<"$busy")
+  echo "round $r: p99 busy/idle = $(python3 -c "print(f'{$b99/$i99:.2f}')")"
+done

@@ -1,0 +1,44 @@
+using System.Runtime.InteropServices;
+
+namespace EventIO.Interop;
+
+/// <summary>Per-thread scheduling (Linux schedules threads: nice and policy apply to one thread).</summary>
+internal static class ThreadScheduling
+{
+    /// <summary>
+    /// Raises the calling thread's nice value to <paramref name="nice"/> (0..19; needs no privilege).
+    /// Returns false where unsupported or refused; the thread then keeps its priority.
+    /// </summary>
+    internal static bool TrySetNice(int nice)
+    {
+        long tid = CurrentThreadId();
+        return tid > 0 && Libc.setpriority(Libc.PRIO_PROCESS, (uint)tid, nice) == 0;
+    }
+
+    /// <summary>
+    /// Puts the calling thread under SCHED_IDLE: it runs only when nothing else on its CPU wants to, and a
+    /// waking normal thread preempts it at once (needs no privilege). Returns false where unsupported.
+    /// </summary>
+    internal static unsafe bool TrySetIdlePolicy()
+    {
+        long tid = CurrentThreadId();
+        Libc.sched_param param = default;
+        return tid > 0 && Libc.sched_setscheduler((int)tid, Libc.SCHED_IDLE, &param) == 0;
+    }
+
+    private static long CurrentThreadId()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return -1;
+        }
+
+        long number = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => Libc.SYS_gettid_x64,
+            Architecture.Arm64 => Libc.SYS_gettid_arm64,
+            _ => -1,
+        };
+        return number < 0 ? -1 : Libc.syscall(number);
+    }
+}

@@ -1,0 +1,17 @@
+namespace EventIO.Work;
+
+/// <summary>How a <see cref="WorkerPool"/>'s threads compete for the CPU with the loop thread.</summary>
+public enum WorkerPriority
+{
+    /// <summary>Like any other thread: heavy work can take most of a core the loop shares.</summary>
+    Normal = 0,
+
+    /// <summary>Nice 10: the loop (nice 0) weighs about ten times one worker when they compete.</summary>
+    Low,
+
+    /// <summary>
+    /// SCHED_IDLE: workers run only on CPU time nothing else wants, and yield the moment the loop wakes;
+    /// the loop's latency is unaffected by the pool. Under full load from elsewhere, work waits.
+    /// </summary>
+    Idle,
+}
