@@ -13,6 +13,7 @@ internal static class Program
             ClientCommands.CreateTime(),
             ClientCommands.CreateEcho(),
             ClientCommands.CreateFib(),
+            BenchCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using EventIO.Tests.Infrastructure;
+
+namespace EventIO.Tests.Cli;
+
+/// <summary><c>eventio bench</c> end to end: the built command loads <c>eventio serve</c>, both as separate processes.</summary>
+public sealed partial class BenchCommandTests
+{
+    [GeneratedRegex(@"^listening (tcp-echo|udp-echo) 127\.0\.0\.1:(\d+)$")]
+    private static partial Regex ListeningLine();
+
+    [Theory]
+    [InlineData("tcp", "tcp-echo")]
+    [InlineData("udp", "udp-echo")]
+    public void Bench_AgainstServe_ExitsZeroWithRoundTripsAndNoMismatches(string protocol, string server)
+    {
+        using CliProcess serve = CliProcess.Start("serve", "--only", server, "--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0");
+        string port = ReadPort(serve, server);
+
+        var stopwatch = Stopwatch.StartNew();
+        using CliProcess bench = CliProcess.Run("bench", protocol, "--port", port, "--connections", "8", "--pipeline", "2", "--duration", "1", "--warmup", "0.2");
+        TimeSpan took = stopwatch.Elapsed;
+
+        Assert.True(bench.ExitCode == 0, $"exit code {bench.ExitCode}; stderr: {bench.StandardError}");
+        Dictionary<string, string> result = KeyValueLine(bench);
+        Assert.True(double.Parse(result["rps"], CultureInfo.InvariantCulture) > 0, $"no round trips: {bench.StandardOutput}");
+        Assert.Equal("0", result["mismatches"]);
+        Assert.Equal("0", result["errors"]);
+        Assert.True(double.Parse(result["p50_us"], CultureInfo.InvariantCulture) > 0);
+        Assert.True(double.Parse(result["p50_us"], CultureInfo.InvariantCulture) <= double.Parse(result["max_us"], CultureInfo.InvariantCulture));
+        Assert.Contains("round trips/s", bench.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("eventio bench:", bench.StandardError, StringComparison.Ordinal); // the progress lines
+        Assert.True(took < TestTimeouts.Scale(TimeSpan.FromSeconds(5)), $"bench took {took} for 0.2 s + 1 s of load");
+
+        serve.Signal("TERM");
+        serve.WaitForExit(TestTimeouts.Scale(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, serve.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("tcp")]
+    [InlineData("udp")]
+    public void Bench_NobodyListening_ExitsOneWithAOneLineError(string protocol)
+    {
+        string port = UnusedPort(protocol == "tcp" ? SocketType.Stream : SocketType.Dgram);
+
+        var stopwatch = Stopwatch.StartNew();
+        using CliProcess bench = CliProcess.Run("bench", protocol, "--port", port, "--duration", "1", "--timeout", "1000");
+        TimeSpan took = stopwatch.Elapsed;
+
+        Assert.Equal(1, bench.ExitCode);
+        string error = bench.StandardError.Trim();
+        Assert.DoesNotContain('\n', error);
+        Assert.Contains("connection refused", error, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("rps=", bench.StandardOutput, StringComparison.Ordinal);
+        Assert.True(took < TestTimeouts.Scale(TimeSpan.FromSeconds(5)), $"took {took}");
+    }
+
+    [Theory]
+    [InlineData("tcp", "--port", "9", "--size", "15")]
+    [InlineData("tcp", "--port", "9", "--connections", "0")]
+    [InlineData("tcp", "--port", "9", "--pipeline", "0")]
+    [InlineData("tcp", "--port", "9", "--duration", "0")]
+    [InlineData("tcp", "--port", "9", "--warmup", "-1")]
+    [InlineData("tcp", "--port", "9", "--timeout", "soon")]
+    [InlineData("tcp", "--port", "0")]
+    [InlineData("tcp", "--port", "70000")]
+    [InlineData("tcp", "--port", "nine")]
+    [InlineData("tcp")]
+    [InlineData("sctp", "--port", "9")]
+    [InlineData("udp", "--port", "9", "--size", "70000")]
+    public void Bench_BadOptions_AreRefusedWithAOneLineErrorAndNonZeroExit(params string[] args)
+    {
+        using CliProcess bench = CliProcess.Run(["bench", .. args]);
+        Assert.NotEqual(0, bench.ExitCode);
+        string error = bench.StandardError.Trim();
+        Assert.False(string.IsNullOrWhiteSpace(error), "expected an error message on stderr");
+        Assert.DoesNotContain('\n', error);
+        Assert.DoesNotContain("rps=", bench.StandardOutput, StringComparison.Ordinal);
+    }
+
+    // A port that was free a moment ago and that nobody listens on now.
+    private static string UnusedPort(SocketType type)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, type, type == SocketType.Stream ? ProtocolType.Tcp : ProtocolType.Udp);
+        socket.Bind(Loopback.AnyPort);
+        return ((IPEndPoint)socket.LocalEndPoint!).Port.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static string ReadPort(CliProcess serve, string server)
+    {
+        string line = serve.ReadLine();
+        Match m = ListeningLine().Match(line);
+        Assert.True(m.Success && m.Groups[1].Value == server, $"unexpected line: {line}");
+        return m.Groups[2].Value;
+    }
+
+    private static Dictionary<string, string> KeyValueLine(CliProcess bench)
+    {
+        string? line = bench.StandardOutput.Split('\n').SingleOrDefault(l => l.StartsWith("rps=", StringComparison.Ordinal));
+        Assert.True(line is not null, $"no key=value line in: {bench.StandardOutput}");
+        return line.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split('=', 2))
+            .ToDictionary(kv => kv[0], kv => kv[1]);
+    }
+}
