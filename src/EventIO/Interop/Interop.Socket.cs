@@ -8,6 +8,12 @@ internal static partial class Libc
     internal const int MSG_NOSIGNAL = 0x4000;
 
     [LibraryImport(Name, SetLastError = true)]
+    internal static unsafe partial nint recv(int fd, byte* buf, nuint len, int flags);
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static unsafe partial nint send(int fd, byte* buf, nuint len, int flags);
+
+    [LibraryImport(Name, SetLastError = true)]
     internal static unsafe partial nint recvfrom(int fd, byte* buf, nuint len, int flags, byte* addr, uint* addrlen);
 
     [LibraryImport(Name, SetLastError = true)]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using EventIO.Interop;
 using EventIO.Timers;
 
 namespace EventIO.Net;
@@ -103,10 +104,10 @@ public abstract class TcpConnection : IEventHandler, IDisposable
             for (int reads = 0; reads < _options.MaxReadsPerTurn && WantsToReceive; reads++)
             {
                 Span<byte> buffer = Loop.ReceiveBuffer;
-                int n = _socket.Receive(buffer, SocketFlags.None, out SocketError error);
-                if (error != SocketError.Success)
+                int n = StreamCalls.Receive(_socket.SafeHandle, buffer);
+                if (n < 0)
                 {
-                    if (error != SocketError.WouldBlock)
+                    if (!IsTransient(n))
                     {
                         Close(); // reset or other failure: nothing more can be delivered
                     }
@@ -163,12 +164,12 @@ public abstract class TcpConnection : IEventHandler, IDisposable
 
         if (_outgoing.IsEmpty && !data.IsEmpty)
         {
-            int sent = _socket.Send(data, SocketFlags.None, out SocketError error);
-            if (error == SocketError.Success)
+            int sent = StreamCalls.Send(_socket.SafeHandle, data);
+            if (sent >= 0)
             {
                 data = data[sent..];
             }
-            else if (error != SocketError.WouldBlock)
+            else if (!IsTransient(sent))
             {
                 Close();
                 return false;
@@ -264,14 +265,14 @@ public abstract class TcpConnection : IEventHandler, IDisposable
         while (!_outgoing.IsEmpty)
         {
             ReadOnlySpan<byte> chunk = _outgoing.FirstSpan;
-            int sent = _socket.Send(chunk, SocketFlags.None, out SocketError error);
-            if (error == SocketError.WouldBlock)
+            int sent = StreamCalls.Send(_socket.SafeHandle, chunk);
+            if (sent < 0)
             {
-                break;
-            }
+                if (IsTransient(sent))
+                {
+                    break; // full: the watermark check below still runs
+                }
 
-            if (error != SocketError.Success)
-            {
                 Close();
                 return;
             }
@@ -354,19 +355,22 @@ public abstract class TcpConnection : IEventHandler, IDisposable
         Span<byte> buffer = Loop.ReceiveBuffer;
         for (int reads = 0; reads < _options.MaxReadsPerTurn; reads++)
         {
-            int n = _socket.Receive(buffer, SocketFlags.None, out SocketError error);
-            if (error == SocketError.WouldBlock)
+            int n = StreamCalls.Receive(_socket.SafeHandle, buffer);
+            if (n < 0 && IsTransient(n))
             {
                 return;
             }
 
-            if (error != SocketError.Success || n == 0)
+            if (n <= 0)
             {
                 Close();
                 return;
             }
         }
     }
+
+    // -EAGAIN (nothing now) and -EINTR: try again when the loop next reports readiness.
+    private static bool IsTransient(int negativeErrno) => negativeErrno is -Libc.EAGAIN or -Libc.EINTR;
 
     private void RequestUpdate()
     {
