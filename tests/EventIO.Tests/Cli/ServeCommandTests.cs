@@ -85,6 +85,51 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_SecondSigterm_ExitsAtOnceWhileAGracefulShutdownIsStillFlushing()
+    {
+        using CliProcess serve = CliProcess.Start(["serve", .. s_anyPorts, "--only", "tcp-echo", "--shutdown-timeout", "60"]);
+        Dictionary<string, int> ports = ReadListeners(serve, expected: 1);
+        var server = new IPEndPoint(IPAddress.Loopback, ports["tcp-echo"]);
+        using Socket stuck = Loopback.TcpConnect(server);
+
+        // A client that sends 4 MiB and never reads: its echo stays queued, so a graceful shutdown
+        // cannot finish until the 60 s deadline.
+        Task writer = Task.Run(() =>
+        {
+            try
+            {
+                stuck.Send(new byte[4 * 1024 * 1024]);
+            }
+            catch (SocketException)
+            {
+                // the server went away: expected at the end
+            }
+        });
+
+        serve.Signal("TERM");
+        Eventually.True(() =>
+        {
+            try
+            {
+                using Socket probe = Loopback.TcpConnect(server);
+                return false;
+            }
+            catch (SocketException)
+            {
+                return true; // the listener is closed: the first signal is being handled
+            }
+        });
+        Assert.False(serve.HasExited, "the graceful shutdown should still be flushing the stuck client");
+
+        serve.Signal("TERM");
+        serve.WaitForExit(TestTimeouts.Scale(TimeSpan.FromSeconds(3))); // "at once", not the 60 s deadline
+        Assert.NotEqual(0, serve.ExitCode);
+        Assert.Contains("second signal", serve.StandardError, StringComparison.Ordinal);
+        stuck.Dispose();
+        await writer.DefaultTimeout();
+    }
+
+    [Fact]
     public void Serve_PortInUse_PrintsOneLineNamingItAndExitsOne()
     {
         using var occupied = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
