@@ -12,10 +12,17 @@ namespace EventIO.Servers;
 /// thread. Every bad request gets a reply starting with <c>error: </c> and the reason; a full pool gets
 /// <c>error: busy</c>. Nothing a client sends can stop the server.
 /// </summary>
+/// <remarks>
+/// n ≤ <see cref="InlineMaxN"/> is computed on the loop at once (tens of microseconds) instead of queueing
+/// behind heavy requests: <c>fib 1</c> is answered at once even while the pool is saturated.
+/// </remarks>
 public sealed class UdpFibonacciServer : UdpServer
 {
     /// <summary>The default largest n (45: about ten seconds of naive recursion).</summary>
     public const int DefaultMaxN = 45;
+
+    /// <summary>The largest n computed inline on the loop (20: about 22,000 calls, tens of microseconds).</summary>
+    public const int InlineMaxN = 20;
 
     private static readonly Func<Request, long> s_compute = static r => Fibonacci.Compute(r.N);
     private static readonly Action<Request, WorkResult<long>> s_respond = static (r, result) => r.Server.Respond(r, result);
@@ -57,6 +64,12 @@ public sealed class UdpFibonacciServer : UdpServer
             return;
         }
 
+        if (n <= InlineMaxN)
+        {
+            SendResult(Fibonacci.Compute(n), remote);
+            return;
+        }
+
         if (!_pool.TryRun(new Request(this, n, CopyAddress(remote)), s_compute, s_respond))
         {
             BusyReplies++;
@@ -72,9 +85,14 @@ public sealed class UdpFibonacciServer : UdpServer
             return;
         }
 
+        SendResult(result.Value, request.Remote);
+    }
+
+    private void SendResult(long value, SocketAddress remote)
+    {
         Span<byte> reply = stackalloc byte[20];
-        Utf8Formatter.TryFormat(result.Value, reply, out int written);
-        SendTo(reply[..written], request.Remote);
+        Utf8Formatter.TryFormat(value, reply, out int written);
+        SendTo(reply[..written], remote);
     }
 
     private sealed record Request(UdpFibonacciServer Server, int N, SocketAddress Remote);

@@ -119,22 +119,23 @@ public sealed class UdpFibonacciServerTests
             using Socket third = Loopback.UdpClient();
 
             // The first request fills the queue's only place...
-            first.SendTo("10"u8, SocketFlags.None, server.LocalEndPoint);
+            first.SendTo("25"u8, SocketFlags.None, server.LocalEndPoint); // above InlineMaxN: goes to the pool
             Eventually.True(() => pool.QueuedCount == 1);
 
             // ...so the next ones are refused at once instead of waiting.
-            Assert.Equal("error: busy", Loopback.UdpRequest(second, server.LocalEndPoint, "11"u8));
-            Assert.Equal("error: busy", Loopback.UdpRequest(third, server.LocalEndPoint, "12"u8));
+            Assert.Equal("error: busy", Loopback.UdpRequest(second, server.LocalEndPoint, "26"u8));
+            Assert.Equal("error: busy", Loopback.UdpRequest(third, server.LocalEndPoint, "27"u8));
+            Assert.Equal("89", Loopback.UdpRequest(third, server.LocalEndPoint, "10"u8)); // small n: inline, never busy
             Assert.Equal(0, first.Available); // the queued request is not answered yet
             Assert.Equal(2, loopThread.Invoke(() => server.BusyReplies));
 
             release.Set();
             Assert.True(await blockerDone.Task.DefaultTimeout(), "The blocking work item did not complete normally.");
-            Assert.Equal("89", ServerTestSupport.ReceiveAscii(first, server.LocalEndPoint));
+            Assert.Equal("121393", ServerTestSupport.ReceiveAscii(first, server.LocalEndPoint));
 
             // With the pool free again, the refused clients are served.
-            Assert.Equal("144", Loopback.UdpRequest(second, server.LocalEndPoint, "11"u8));
-            Assert.Equal("233", Loopback.UdpRequest(third, server.LocalEndPoint, "12"u8));
+            Assert.Equal("196418", Loopback.UdpRequest(second, server.LocalEndPoint, "26"u8));
+            Assert.Equal("317811", Loopback.UdpRequest(third, server.LocalEndPoint, "27"u8));
             Assert.Equal(2, loopThread.Invoke(() => server.BusyReplies));
         }
         finally
