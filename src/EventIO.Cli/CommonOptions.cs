@@ -42,24 +42,30 @@ internal static class CommonOptions
     /// <summary><c>--timeout SECONDS</c> for the clients.</summary>
     internal static Option<double> Timeout(double defaultSeconds) => PositiveSeconds("--timeout", defaultSeconds, "Seconds to wait for each reply before giving up with an error.");
 
-    /// <summary>A positive number of seconds.</summary>
-    internal static Option<double> PositiveSeconds(string name, double defaultSeconds, string description)
+    /// <summary>A positive number of seconds, at most an hour.</summary>
+    internal static Option<double> PositiveSeconds(string name, double defaultSeconds, string description) => new(name)
     {
-        return new Option<double>(name)
-        {
-            Description = description,
-            DefaultValueFactory = _ => defaultSeconds,
-            CustomParser = result =>
-            {
-                string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) || !(seconds > 0) || seconds > 3600)
-                {
-                    result.AddError($"{name} must be a number of seconds above 0 and at most 3600 (got '{text}').");
-                }
+        Description = description,
+        DefaultValueFactory = _ => defaultSeconds,
+        CustomParser = result => ParseSeconds(result, name, 3600),
+    };
 
-                return seconds;
-            },
-        };
+    /// <summary>An optional positive number of seconds (absent: null), at most <paramref name="maxSeconds"/>.</summary>
+    internal static Option<double?> OptionalSeconds(string name, double maxSeconds, string description) => new(name)
+    {
+        Description = description,
+        CustomParser = result => ParseSeconds(result, name, maxSeconds),
+    };
+
+    private static double ParseSeconds(ArgumentResult result, string name, double maxSeconds)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) || !(seconds > 0) || seconds > maxSeconds)
+        {
+            result.AddError($"{name} must be a number of seconds above 0 and at most {maxSeconds} (got '{text}').");
+        }
+
+        return seconds;
     }
 
     private static IPAddress ParseAddress(ArgumentResult result)

@@ -52,20 +52,7 @@ internal static class ServeCommand
             }
         });
         Option<double> shutdownTimeout = CommonOptions.PositiveSeconds("--shutdown-timeout", 5, "Seconds a graceful shutdown may take to flush connections.");
-        var idleTimeout = new Option<double?>("--idle-timeout")
-        {
-            Description = "Close TCP connections that send nothing for this many seconds (off by default).",
-            CustomParser = r =>
-            {
-                string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
-                if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double s) || !(s > 0) || s > 86400)
-                {
-                    r.AddError($"--idle-timeout must be a number of seconds above 0 and at most 86400 (got '{text}').");
-                }
-
-                return s;
-            },
-        };
+        Option<double?> idleTimeout = CommonOptions.OptionalSeconds("--idle-timeout", 86400, "Close TCP connections that send nothing for this many seconds (off by default).");
         Option<int> maxConnections = CommonOptions.Int("--max-connections", 0, 0, 10_000_000, "Most TCP connections open at once; extra clients are closed at once (0: no limit).");
         Option<int> slowMs = CommonOptions.Int("--slow-callback-ms", 100, 1, 3_600_000, "Log any handler or callback that holds the loop longer than this (ms).");
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log messages shown (on stderr).", DefaultValueFactory = _ => LogLevel.Information };
