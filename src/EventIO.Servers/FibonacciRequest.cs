@@ -18,17 +18,28 @@ public static class FibonacciRequest
     /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> request, int maxN, out int n, [NotNullWhen(false)] out string? error)
     {
+        bool ok = TryParse(request, maxN, out n, out FibonacciRequestError reason);
+        error = ok ? null : Describe(reason, maxN);
+        return ok;
+    }
+
+    /// <summary>
+    /// Parses <paramref name="request"/> without allocating. Returns true with <paramref name="n"/> in
+    /// 0..<paramref name="maxN"/>, or false with the reason in <paramref name="error"/>.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> request, int maxN, out int n, out FibonacciRequestError error)
+    {
         n = 0;
         if (request.Length > MaxLength)
         {
-            error = $"request too long (at most {MaxLength} bytes)";
+            error = FibonacciRequestError.TooLong;
             return false;
         }
 
         ReadOnlySpan<byte> text = Trim(request);
         if (text.IsEmpty)
         {
-            error = "empty request";
+            error = FibonacciRequestError.Empty;
             return false;
         }
 
@@ -39,7 +50,7 @@ public static class FibonacciRequest
             text = text[1..];
             if (text.IsEmpty)
             {
-                error = "not a number";
+                error = FibonacciRequestError.NotANumber;
                 return false;
             }
         }
@@ -49,7 +60,7 @@ public static class FibonacciRequest
         {
             if (b is < (byte)'0' or > (byte)'9')
             {
-                error = "not a number";
+                error = FibonacciRequestError.NotANumber;
                 return false;
             }
 
@@ -59,20 +70,32 @@ public static class FibonacciRequest
 
         if (negative && value != 0)
         {
-            error = "negative number";
+            error = FibonacciRequestError.Negative;
             return false;
         }
 
         if (value > maxN)
         {
-            error = $"n must be at most {maxN}";
+            error = FibonacciRequestError.TooLarge;
             return false;
         }
 
         n = (int)value;
-        error = null;
+        error = FibonacciRequestError.None;
         return true;
     }
+
+    /// <summary>The reason sent back after <c>error: </c> for <paramref name="error"/>, for a server whose largest n is <paramref name="maxN"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="error"/> is <see cref="FibonacciRequestError.None"/> or not defined.</exception>
+    public static string Describe(FibonacciRequestError error, int maxN) => error switch
+    {
+        FibonacciRequestError.Empty => "empty request",
+        FibonacciRequestError.TooLong => $"request too long (at most {MaxLength} bytes)",
+        FibonacciRequestError.NotANumber => "not a number",
+        FibonacciRequestError.Negative => "negative number",
+        FibonacciRequestError.TooLarge => $"n must be at most {maxN}",
+        _ => throw new ArgumentOutOfRangeException(nameof(error), error, "Not a rejection reason."),
+    };
 
     // ASCII whitespace as C's isspace: space, \t, \n, \v, \f, \r.
     private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> s)

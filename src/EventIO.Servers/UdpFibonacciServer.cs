@@ -31,6 +31,7 @@ public sealed class UdpFibonacciServer : UdpServer
 
     private readonly WorkerPool _pool;
     private readonly int _maxN;
+    private readonly byte[][] _errorReplies;
 
     /// <summary>Binds <paramref name="endPoint"/>; add the server to <paramref name="loop"/> to start.</summary>
     /// <param name="loop">The loop that delivers requests and results.</param>
@@ -46,6 +47,7 @@ public sealed class UdpFibonacciServer : UdpServer
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxN, Fibonacci.MaxComputable);
         _pool = pool;
         _maxN = maxN;
+        _errorReplies = [.. Enum.GetValues<FibonacciRequestError>().Select(e => e == FibonacciRequestError.None ? [] : Encoding.ASCII.GetBytes("error: " + FibonacciRequest.Describe(e, maxN)))];
     }
 
     /// <summary>Requests refused with <c>error: busy</c> because the pool's queue was full.</summary>
@@ -57,10 +59,10 @@ public sealed class UdpFibonacciServer : UdpServer
     /// <inheritdoc/>
     protected override void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote)
     {
-        if (!FibonacciRequest.TryParse(datagram, _maxN, out int n, out string? error))
+        if (!FibonacciRequest.TryParse(datagram, _maxN, out int n, out FibonacciRequestError error))
         {
             InvalidRequests++;
-            SendTo(Encoding.ASCII.GetBytes("error: " + error), remote);
+            SendTo(_errorReplies[(int)error], remote);
             return;
         }
 
@@ -70,7 +72,9 @@ public sealed class UdpFibonacciServer : UdpServer
             return;
         }
 
-        if (!_pool.TryRun(new Request(this, n, CopyAddress(remote)), s_compute, s_respond))
+        // Only the loop queues work, so a queue seen full stays full until TryRun: refusing here saves
+        // allocating the request under a flood of heavy ones.
+        if (_pool.QueuedCount >= _pool.QueueCapacity || !_pool.TryRun(new Request(this, n, CopyAddress(remote)), s_compute, s_respond))
         {
             BusyReplies++;
             SendTo(s_busy, remote);

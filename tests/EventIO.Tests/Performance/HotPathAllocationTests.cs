@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using EventIO.Net;
 using EventIO.Servers;
 using EventIO.Tests.Infrastructure;
+using EventIO.Work;
 
 namespace EventIO.Tests.Performance;
 
@@ -61,6 +62,45 @@ public sealed class HotPathAllocationTests
 
         Assert.True(allocated == 0, $"{allocated} bytes allocated on the loop thread over {RoundTrips} UDP echo datagrams");
         Assert.Equal(0, loop.Invoke(() => server.RepliesDropped));
+    }
+
+    [Theory]
+    [InlineData("10")]
+    [InlineData("not a number")]
+    [InlineData("-1")]
+    [InlineData("99")]
+    [InlineData("")]
+    public void UdpFibonacciSmallOrBadRequest_AllocatesNothingOnTheLoopThread(string request)
+    {
+        using var loop = new LoopThread();
+        using var pool = new WorkerPool(loop.Loop, 1, 1);
+        UdpFibonacciServer server = loop.Invoke(() =>
+        {
+            var s = new UdpFibonacciServer(loop.Loop, Loopback.AnyPort, pool, maxN: 30);
+            loop.Loop.Add(s);
+            return s;
+        });
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        client.ReceiveTimeout = (int)TestTimeouts.Passing.TotalMilliseconds;
+        client.Connect(server.LocalEndPoint);
+        byte[] message = System.Text.Encoding.ASCII.GetBytes(request);
+        byte[] reply = new byte[64];
+
+        UdpRequests(client, message, reply, Warmup);
+        long before = AllocatedOnLoopThread(loop.Loop);
+        UdpRequests(client, message, reply, RoundTrips / 10);
+        long allocated = AllocatedOnLoopThread(loop.Loop) - before;
+
+        Assert.True(allocated == 0, $"{allocated} bytes allocated on the loop thread over {RoundTrips / 10} Fibonacci requests \"{request}\"");
+    }
+
+    private static void UdpRequests(Socket client, byte[] message, byte[] reply, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            client.Send(message);
+            Assert.True(client.Receive(reply) > 0);
+        }
     }
 
     private static void PingPong(Socket client, byte[] message, byte[] reply, int count)

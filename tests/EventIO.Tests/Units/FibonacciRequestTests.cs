@@ -29,8 +29,9 @@ public sealed class FibonacciRequestTests
     {
         byte[] request = Encoding.ASCII.GetBytes(new string(' ', 30) + "12");
         Assert.Equal(FibonacciRequest.MaxLength, request.Length);
-        Assert.True(FibonacciRequest.TryParse(request, Max, out int n, out _));
+        Assert.True(FibonacciRequest.TryParse(request, Max, out int n, out FibonacciRequestError error));
         Assert.Equal(12, n);
+        Assert.Equal(FibonacciRequestError.None, error);
     }
 
     [Theory]
@@ -76,16 +77,24 @@ public sealed class FibonacciRequestTests
     [Fact]
     public void MaxIsTheCallers()
     {
-        Assert.True(FibonacciRequest.TryParse("46"u8, 50, out int n, out _));
+        Assert.True(FibonacciRequest.TryParse("46"u8, 50, out int n, out FibonacciRequestError error));
         Assert.Equal(46, n);
+        Assert.Equal(FibonacciRequestError.None, error);
         AssertError("11"u8.ToArray(), "n must be at most 10", max: 10);
     }
 
+    [Fact]
+    public void Describe_RefusesNone()
+        => Assert.Throws<ArgumentOutOfRangeException>(() => FibonacciRequest.Describe(FibonacciRequestError.None, Max));
+
+    // Checks both overloads: the reason code and the text, which must be the code's description.
     private static string AssertError(byte[] request, string? expected, int max = Max)
     {
         Assert.False(FibonacciRequest.TryParse(request, max, out int n, out string? error));
         Assert.Equal(0, n);
         Assert.NotNull(error);
+        Assert.False(FibonacciRequest.TryParse(request, max, out _, out FibonacciRequestError reason));
+        Assert.Equal(FibonacciRequest.Describe(reason, max), error);
         if (expected is not null)
         {
             Assert.Equal(expected, error);
