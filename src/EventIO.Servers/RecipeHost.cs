@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using EventIO.Net;
 using EventIO.Work;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EventIO.Servers;
 
@@ -17,7 +18,8 @@ public sealed class RecipeHost : IDisposable
 {
     private readonly RecipeHostOptions _options;
     private readonly List<Listener> _listeners = [];
-    private readonly List<UdpServer> _udpServers = [];
+    private readonly List<(string Name, UdpServer Server)> _udpServers = [];
+    private readonly ILogger _logger;
     private int _shutdownRequested;
 
     /// <summary>Creates the loop and binds every server <paramref name="options"/> asks for.</summary>
@@ -28,17 +30,18 @@ public sealed class RecipeHost : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
+        _logger = logger ?? NullLogger.Instance;
         Loop = new EventLoop(new EventLoopOptions { Backend = options.Backend, Logger = logger, SlowCallbackThreshold = options.SlowCallbackThreshold });
         try
         {
             if (options.Servers.HasFlag(ServerKinds.UdpTime))
             {
-                TimeServer = AddUdp(Bind("udp-time", options.TimePort, ep => new UdpTimeServer(Loop, ep)));
+                TimeServer = AddUdp("udp-time", options.TimePort, ep => new UdpTimeServer(Loop, ep));
             }
 
             if (options.Servers.HasFlag(ServerKinds.UdpEcho))
             {
-                EchoServer = AddUdp(Bind("udp-echo", options.EchoPort, ep => new UdpEchoServer(Loop, ep)));
+                EchoServer = AddUdp("udp-echo", options.EchoPort, ep => new UdpEchoServer(Loop, ep));
             }
 
             if (options.Servers.HasFlag(ServerKinds.TcpEcho))
@@ -51,7 +54,7 @@ public sealed class RecipeHost : IDisposable
             if (options.Servers.HasFlag(ServerKinds.UdpFibonacci))
             {
                 Pool = new WorkerPool(Loop, options.Workers, options.WorkQueueCapacity, options.WorkerPriority);
-                FibonacciServer = AddUdp(Bind("udp-fib", options.FibPort, ep => new UdpFibonacciServer(Loop, ep, Pool, options.FibMax)));
+                FibonacciServer = AddUdp("udp-fib", options.FibPort, ep => new UdpFibonacciServer(Loop, ep, Pool, options.FibMax));
             }
         }
         catch
@@ -82,8 +85,16 @@ public sealed class RecipeHost : IDisposable
     /// <summary>The Fibonacci server's worker pool, if started.</summary>
     public WorkerPool? Pool { get; }
 
-    /// <summary>Serves until a shutdown completes (or <paramref name="cancellationToken"/> stops the loop at once).</summary>
-    public void Run(CancellationToken cancellationToken = default) => Loop.Run(cancellationToken);
+    /// <summary>
+    /// Serves until a shutdown completes (or <paramref name="cancellationToken"/> stops the loop at once), then
+    /// logs each server's totals (Information): datagrams received, replies sent and dropped, connections
+    /// accepted and turned away.
+    /// </summary>
+    public void Run(CancellationToken cancellationToken = default)
+    {
+        Loop.Run(cancellationToken);
+        LogTotals();
+    }
 
     /// <summary>
     /// Starts a graceful shutdown from any thread: the UDP servers close, the TCP server stops accepting
@@ -113,7 +124,7 @@ public sealed class RecipeHost : IDisposable
 
     private void BeginShutdown()
     {
-        foreach (UdpServer server in _udpServers)
+        foreach ((_, UdpServer server) in _udpServers)
         {
             server.Close();
         }
@@ -131,12 +142,31 @@ public sealed class RecipeHost : IDisposable
         }
     }
 
-    private T AddUdp<T>(T server)
+    private T AddUdp<T>(string name, int port, Func<IPEndPoint, T> create)
         where T : UdpServer
     {
-        _udpServers.Add(server);
+        T server = Bind(name, port, create);
+        _udpServers.Add((name, server));
         Loop.Add(server);
         return server;
+    }
+
+    private void LogTotals()
+    {
+        foreach ((string name, UdpServer server) in _udpServers)
+        {
+            RecipeHostLog.UdpTotals(_logger, name, server.DatagramsReceived, server.RepliesSent, server.RepliesDropped, server.ReceiveErrors);
+        }
+
+        if (FibonacciServer is not null)
+        {
+            RecipeHostLog.FibonacciTotals(_logger, FibonacciServer.InvalidRequests, FibonacciServer.BusyReplies);
+        }
+
+        if (TcpEchoServer is not null)
+        {
+            RecipeHostLog.TcpTotals(_logger, "tcp-echo", TcpEchoServer.AcceptedCount, TcpEchoServer.RejectedCount, TcpEchoServer.IdleClosedCount, TcpEchoServer.AcceptPauseCount);
+        }
     }
 
     private T Bind<T>(string name, int port, Func<IPEndPoint, T> create)
