@@ -10,9 +10,6 @@ namespace EventIO.Tests.Cli;
 /// <summary><c>eventio bench</c> end to end: the built command loads <c>eventio serve</c>, both as separate processes.</summary>
 public sealed partial class BenchCommandTests
 {
-    [GeneratedRegex(@"^listening (tcp-echo|udp-echo) 127\.0\.0\.1:(\d+)$")]
-    private static partial Regex ListeningLine();
-
     [Theory]
     [InlineData("tcp", "tcp-echo")]
     [InlineData("udp", "udp-echo")]
@@ -94,10 +91,9 @@ public sealed partial class BenchCommandTests
 
     private static string ReadPort(CliProcess serve, string server)
     {
-        string line = serve.ReadLine();
-        Match m = ListeningLine().Match(line);
-        Assert.True(m.Success && m.Groups[1].Value == server, $"unexpected line: {line}");
-        return m.Groups[2].Value;
+        Dictionary<string, int> ports = serve.ReadListeners(expected: 1);
+        Assert.True(ports.ContainsKey(server), $"serve did not start {server}");
+        return ports[server].ToString(CultureInfo.InvariantCulture);
     }
 
     private static Dictionary<string, string> KeyValueLine(CliProcess bench)

@@ -17,12 +17,7 @@ public sealed class DescriptorExhaustionTests
     public void Serve_AtTheDescriptorLimit_ShedsClientsPromptly_StaysIdle_AndRecovers()
     {
         using CliProcess serve = CliProcess.Start(256, "serve", "--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0", "--workers", "2");
-        var ports = new Dictionary<string, int>();
-        while (ports.Count < 4)
-        {
-            string[] parts = serve.ReadLine().Split(' ');
-            ports[parts[1]] = int.Parse(parts[2].Split(':')[1], CultureInfo.InvariantCulture);
-        }
+        Dictionary<string, int> ports = serve.ReadListeners();
 
         var tcp = new IPEndPoint(IPAddress.Loopback, ports["tcp-echo"]);
         var clients = new List<Socket>();
@@ -63,10 +58,10 @@ public sealed class DescriptorExhaustionTests
 
             // Still at the limit (the served clients hold their descriptors): the server must be idle.
             // This is a measurement window, not synchronisation.
-            double cpuBefore = CpuSeconds(serve.Id);
+            double cpuBefore = serve.CpuSeconds();
             var window = Stopwatch.StartNew();
             Thread.Sleep(1000);
-            double cpuShare = (CpuSeconds(serve.Id) - cpuBefore) / window.Elapsed.TotalSeconds;
+            double cpuShare = (serve.CpuSeconds() - cpuBefore) / window.Elapsed.TotalSeconds;
             Assert.True(cpuShare < 0.3, $"server used {cpuShare:P0} of a CPU while out of descriptors (busy loop?)");
 
             using (Socket udp = Loopback.UdpClient())
@@ -101,13 +96,5 @@ public sealed class DescriptorExhaustionTests
         serve.WaitForExit(TestTimeouts.Scale(TimeSpan.FromSeconds(5)));
         Assert.Equal(0, serve.ExitCode);
         Assert.Single(serve.StandardError.Split('\n'), line => line.Contains("out of file descriptors", StringComparison.Ordinal));
-    }
-
-    private static double CpuSeconds(int pid)
-    {
-        string stat = File.ReadAllText($"/proc/{pid}/stat");
-        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return ticks / 100.0; // USER_HZ is 100 on Linux
     }
 }

@@ -12,9 +12,6 @@ public sealed partial class ServeCommandTests
 {
     private static readonly string[] s_anyPorts = ["--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0"];
 
-    [GeneratedRegex(@"^listening (udp-time|udp-echo|tcp-echo|udp-fib) 127\.0\.0\.1:(\d+)$")]
-    private static partial Regex ListeningLine();
-
     [GeneratedRegex(@"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 123]\d \d\d:\d\d:\d\d \d{4}$")]
     private static partial Regex CTime();
 
@@ -25,7 +22,7 @@ public sealed partial class ServeCommandTests
     public void Serve_AllFourServersAnswer_ThenSigtermExitsZeroWithinFiveSeconds(string backend)
     {
         using CliProcess serve = CliProcess.Start(["serve", .. s_anyPorts, "--backend", backend, "--workers", "2"]);
-        Dictionary<string, int> ports = ReadListeners(serve);
+        Dictionary<string, int> ports = serve.ReadListeners();
 
         using (Socket udp = Loopback.UdpClient())
         {
@@ -52,7 +49,7 @@ public sealed partial class ServeCommandTests
     public async Task Serve_SigtermWithDataInFlight_EndsEveryConnectionCleanlyAndExitsZero()
     {
         using CliProcess serve = CliProcess.Start(["serve", .. s_anyPorts, "--only", "tcp-echo"]);
-        Dictionary<string, int> ports = ReadListeners(serve, expected: 1);
+        Dictionary<string, int> ports = serve.ReadListeners(expected: 1);
         var server = new IPEndPoint(IPAddress.Loopback, ports["tcp-echo"]);
         using Socket idle = Loopback.TcpConnect(server);
         using Socket busy = Loopback.TcpConnect(server);
@@ -88,7 +85,7 @@ public sealed partial class ServeCommandTests
     public async Task Serve_SecondSigterm_ExitsAtOnceWhileAGracefulShutdownIsStillFlushing()
     {
         using CliProcess serve = CliProcess.Start(["serve", .. s_anyPorts, "--only", "tcp-echo", "--shutdown-timeout", "60"]);
-        Dictionary<string, int> ports = ReadListeners(serve, expected: 1);
+        Dictionary<string, int> ports = serve.ReadListeners(expected: 1);
         var server = new IPEndPoint(IPAddress.Loopback, ports["tcp-echo"]);
         using Socket stuck = Loopback.TcpConnect(server);
 
@@ -164,7 +161,7 @@ public sealed partial class ServeCommandTests
     public void Clients_TalkToTheServers()
     {
         using CliProcess serve = CliProcess.Start(["serve", .. s_anyPorts, "--workers", "2"]);
-        Dictionary<string, int> ports = ReadListeners(serve);
+        Dictionary<string, int> ports = serve.ReadListeners();
         string Port(string name) => ports[name].ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         using (CliProcess time = CliProcess.Run("time", "--port", Port("udp-time")))
@@ -212,19 +209,5 @@ public sealed partial class ServeCommandTests
         using CliProcess time = CliProcess.Run("time", "--port", port, "--timeout", "0.5");
         Assert.Equal(1, time.ExitCode);
         Assert.Contains("no reply", time.StandardError, StringComparison.Ordinal);
-    }
-
-    private static Dictionary<string, int> ReadListeners(CliProcess serve, int expected = 4)
-    {
-        var ports = new Dictionary<string, int>();
-        while (ports.Count < expected)
-        {
-            string line = serve.ReadLine();
-            Match m = ListeningLine().Match(line);
-            Assert.True(m.Success, $"unexpected line: {line}");
-            ports[m.Groups[1].Value] = int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        return ports;
     }
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
+using System.Text.RegularExpressions;
 
 namespace EventIO.Tests.Infrastructure;
 
@@ -8,7 +10,7 @@ namespace EventIO.Tests.Infrastructure;
 /// Runs the built <c>eventio</c> command (EventIO.Cli.dll through <c>dotnet</c>) as a separate process,
 /// collecting its output lines as they come so tests can wait for a line with a deadline.
 /// </summary>
-public sealed class CliProcess : IDisposable
+public sealed partial class CliProcess : IDisposable
 {
     private readonly Process _process;
     private readonly BlockingCollection<string> _stdoutLines = [];
@@ -114,6 +116,40 @@ public sealed class CliProcess : IDisposable
         return string.Empty;
     }
 
+    /// <summary>
+    /// Reads <c>serve</c>'s first <paramref name="expected"/> lines, <c>listening NAME 127.0.0.1:PORT</c>, and
+    /// returns the port of each server by name (failing on any other line, or none before the deadline).
+    /// </summary>
+    public Dictionary<string, int> ReadListeners(int expected = 4)
+    {
+        var ports = new Dictionary<string, int>();
+        while (ports.Count < expected)
+        {
+            string line = ReadLine();
+            Match m = ListeningLine().Match(line);
+            Assert.True(m.Success, $"unexpected line: {line}");
+            ports[m.Groups[1].Value] = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+        }
+
+        return ports;
+    }
+
+    /// <summary>The process's resident memory now (VmRSS), in bytes.</summary>
+    public long ResidentBytes()
+    {
+        string line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    /// <summary>The CPU time (user + system) the process has used so far, in seconds.</summary>
+    public double CpuSeconds()
+    {
+        string stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return ticks / 100.0; // USER_HZ is 100 on Linux
+    }
+
     /// <summary>Sends SIGTERM (or another signal) to the process.</summary>
     public void Signal(string signal = "TERM")
     {
@@ -131,6 +167,9 @@ public sealed class CliProcess : IDisposable
 
         _process.WaitForExit(); // flush the asynchronous output readers
     }
+
+    [GeneratedRegex(@"^listening (udp-time|udp-echo|tcp-echo|udp-fib) 127\.0\.0\.1:(\d+)$")]
+    private static partial Regex ListeningLine();
 
     public void Dispose()
     {
