@@ -1,0 +1,52 @@
+using System.Net;
+using System.Net.Sockets;
+using EventIO.Net;
+using EventIO.Tests.Infrastructure;
+
+namespace EventIO.Tests.Servers;
+
+/// <summary>
+/// A reply the kernel refuses (here: to the broadcast address without SO_BROADCAST, EACCES) is dropped and
+/// counted in <see cref="UdpServer.RepliesDropped"/>; it neither throws nor stops the server.
+/// </summary>
+public sealed class UdpReplyFailureTests
+{
+    private static readonly SocketAddress s_broadcast = new IPEndPoint(IPAddress.Broadcast, 9).Serialize();
+
+    [Fact]
+    public void RefusedReply_IsDroppedAndCounted_AndTheServerKeepsAnswering()
+    {
+        const int Requests = 100;
+        using var loopThread = new LoopThread();
+        BroadcastingEcho server = ServerTestSupport.Start(loopThread, loop => new BroadcastingEcho(loop, Loopback.AnyPort));
+        using Socket client = Loopback.UdpClient();
+
+        for (int i = 0; i < Requests; i++)
+        {
+            byte[] data = BitConverter.GetBytes(i);
+            Assert.Equal(data, ServerTestSupport.Exchange(client, server.LocalEndPoint, data));
+        }
+
+        Assert.Equal(Requests, loopThread.Invoke(() => server.RepliesDropped));
+        Assert.Equal(Requests, loopThread.Invoke(() => server.RepliesSent));
+        Assert.Equal(Requests, loopThread.Invoke(() => server.RefusedCalls));
+        Assert.False(loopThread.Invoke(() => server.IsClosed));
+        Assert.Null(loopThread.Failure);
+    }
+
+    // Echoes each datagram, after first trying to send a copy somewhere the kernel refuses.
+    private sealed class BroadcastingEcho(EventLoop loop, IPEndPoint endPoint) : UdpServer(loop, endPoint)
+    {
+        public int RefusedCalls { get; private set; }
+
+        protected override void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote)
+        {
+            if (!SendTo(datagram, s_broadcast))
+            {
+                RefusedCalls++;
+            }
+
+            SendTo(datagram, remote);
+        }
+    }
+}
