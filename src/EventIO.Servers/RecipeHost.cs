@@ -97,9 +97,10 @@ public sealed class RecipeHost : IDisposable
     }
 
     /// <summary>
-    /// Starts a graceful shutdown from any thread: the UDP servers close, the TCP server stops accepting
-    /// and every connection stops reading, flushes what it has queued and closes; then <see cref="Run"/>
-    /// returns. After <see cref="RecipeHostOptions.ShutdownTimeout"/> it returns regardless.
+    /// Starts a graceful shutdown from any thread: Fibonacci requests still queued are answered
+    /// <c>error: shutting down</c>, the UDP servers close, the TCP server stops accepting and every
+    /// connection stops reading, flushes what it has queued and closes; then <see cref="Run"/> returns.
+    /// After <see cref="RecipeHostOptions.ShutdownTimeout"/> it returns regardless.
     /// </summary>
     /// <returns>False if a shutdown was already requested.</returns>
     public bool RequestShutdown()
@@ -123,6 +124,15 @@ public sealed class RecipeHost : IDisposable
     }
 
     private void BeginShutdown()
+    {
+        // Queued Fibonacci work is cancelled first: its callbacks are posted ahead of the rest of the
+        // shutdown, so those clients get "error: shutting down" while the server can still answer.
+        // Work already running finishes on its own; a result that comes after the close is dropped.
+        Pool?.Shutdown(TimeSpan.Zero);
+        Loop.Post(static s => ((RecipeHost)s!).CloseServers(), this);
+    }
+
+    private void CloseServers()
     {
         foreach ((_, UdpServer server) in _udpServers)
         {
@@ -160,7 +170,7 @@ public sealed class RecipeHost : IDisposable
 
         if (FibonacciServer is not null)
         {
-            RecipeHostLog.FibonacciTotals(_logger, FibonacciServer.InvalidRequests, FibonacciServer.BusyReplies);
+            RecipeHostLog.FibonacciTotals(_logger, FibonacciServer.InvalidRequests, FibonacciServer.BusyReplies, FibonacciServer.PendingRequests);
         }
 
         if (TcpEchoServer is not null)

@@ -28,6 +28,7 @@ public sealed class UdpFibonacciServer : UdpServer
     private static readonly Action<Request, WorkResult<long>> s_respond = static (r, result) => r.Server.Respond(r, result);
     private static readonly byte[] s_busy = "error: busy"u8.ToArray();
     private static readonly byte[] s_failed = "error: computation failed"u8.ToArray();
+    private static readonly byte[] s_shuttingDown = "error: shutting down"u8.ToArray();
 
     private readonly WorkerPool _pool;
     private readonly int _maxN;
@@ -56,6 +57,9 @@ public sealed class UdpFibonacciServer : UdpServer
     /// <summary>Requests refused because they were not a valid n.</summary>
     public long InvalidRequests { get; private set; }
 
+    /// <summary>Requests handed to the pool whose result has not come back yet (running, or queued).</summary>
+    public int PendingRequests { get; private set; }
+
     /// <inheritdoc/>
     protected override void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote)
     {
@@ -78,14 +82,19 @@ public sealed class UdpFibonacciServer : UdpServer
         {
             BusyReplies++;
             SendTo(s_busy, remote);
+            return;
         }
+
+        PendingRequests++;
     }
 
     private void Respond(Request request, WorkResult<long> result)
     {
+        PendingRequests--;
         if (!result.IsSuccess)
         {
-            SendTo(s_failed, request.Remote);
+            // Cancelled: the pool shut down before a worker took it.
+            SendTo(result.Exception is OperationCanceledException ? s_shuttingDown : s_failed, request.Remote);
             return;
         }
 
