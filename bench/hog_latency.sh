@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# bench/hog_latency.sh - clients that write without reading must cost a bounded amount of memory and
+# must not slow anyone else. TCP echo latency (echoload, 10 connections x 64 B) and server RSS with no
+# hog, then while HOGS clients each try to write 100 MiB and never read, on the SAME eventio process.
+# Server pinned to CPU 0, load and hogs on CPU 1.
+#   bench/hog_latency.sh [ROUNDS=3] [SECONDS=5] [HOGS=8]
+# Prints p50/p99 and RSS per phase, the p99 ratio hogs/none and the RSS growth per hog (the watermark is 1 MiB).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+export BENCH_OUT=${BENCH_OUT:-$HERE/out}
+ROUNDS=${1:-3}
+SECS=${2:-5}
+HOGS=${3:-8}
+[[ -x $BENCH_OUT/echoload ]] || "$ROOT/../shared/bench/build.sh"
+dotnet publish "$ROOT/src/EventIO.Cli" -c Release -o "$BENCH_OUT/eventio" --nologo -v quiet >/dev/null
+
+TCP=$((20000 + RANDOM % 10000))
+taskset -c 0 "$BENCH_OUT/eventio/eventio" serve --only tcp-echo --tcp-echo-port $TCP --log-level warning &
+SRV=$!
+HOGPID=
+cleanup() { [[ -n $HOGPID ]] && kill $HOGPID 2>/dev/null; kill $SRV 2>/dev/null; wait 2>/dev/null || true; }
+trap cleanup EXIT
+taskset -c 1 "$BENCH_OUT/echoload" tcp -p $TCP -r -d 10 >/dev/null 2>&1   # readiness probe
+
+load() { taskset -c 1 "$BENCH_OUT/echoload" tcp -p $TCP -c 10 -s 64 -w 2 -d "$SECS" -S $SRV 2>/dev/null; }
+field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$SRV/status"; }
+
+printf '%-6s %-6s %10s %10s %10s %8s %8s\n' round phase rps p50_us p99_us srv_cpu rss_mib
+for r in $(seq 1 "$ROUNDS"); do
+  none=$(load); none_rss=$(rss_mib)
+  # HOGS connections, each sending 100 MiB with blocking writes and never reading: each blocks for good
+  # once the server stops reading it; the script prints how much each got out before it blocked.
+  taskset -c 1 python3 - "$TCP" "$HOGS" <<'PY' &
+import socket, sys, threading
+port, hogs = int(sys.argv[1]), int(sys.argv[2])
+chunk = b'h' * (1 << 20)
+def hog():
+    s = socket.create_connection(('127.0.0.1', port))
+    for _ in range(100):
+        s.sendall(chunk)
+    sys.exit('a hog wrote 100 MiB: the server read everything from a client that never reads')
+for _ in range(hogs):
+    threading.Thread(target=hog, daemon=True).start()
+threading.Event().wait()
+PY
+  HOGPID=$!
+  hogs=$(load); hogs_rss=$(rss_mib)
+  kill $HOGPID; wait $HOGPID 2>/dev/null || true; HOGPID=
+  for phase in none hogs; do
+    line=${!phase}; rss_var=${phase}_rss
+    printf '%-6s %-6s %10s %10s %10s %8s %8s\n' "$r" "$phase" "$(field rps <<<"$line")" "$(field p50_us <<<"$line")" "$(field p99_us <<<"$line")" "$(field cpu_server_pct <<<"$line")" "${!rss_var}"
+  done
+  n99=$(field p99_us <<<"$none"); h99=$(field p99_us <<<"$hogs")
+  echo "round $r: p99 hogs/none = $(python3 -c "print(f'{$h99/$n99:.2f}')"), RSS +$(python3 -c "print(f'{($hogs_rss-$none_rss)/$HOGS:.2f}')") MiB per hog"
+done
