@@ -1,76 +1,11 @@
 using System.Net.Sockets;
 using EventIO.Net;
-using EventIO.Servers;
 using EventIO.Tests.Infrastructure;
 using EventIO.Tests.Servers;
 
 namespace EventIO.Tests.Hostile;
 
-/// <summary>
-/// Hostile tests that move a lot of traffic or churn through thousands of sockets run alone, so that their
-/// time bounds do not depend on what else the test run does at the same moment.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class HostileHeavyDefinition
-{
-    public const string Name = "Hostile: heavy";
-}
-
-/// <summary>A connection factory that remembers every <see cref="TcpEchoConnection"/> it made (loop thread only).</summary>
-internal sealed class ConnectionProbe
-{
-    private readonly List<TcpEchoConnection> _created = [];
-
-    public Func<EventLoop, Socket, TcpConnection> Factory => (loop, socket) =>
-    {
-        var connection = new TcpEchoConnection(loop, socket);
-        _created.Add(connection);
-        return connection;
-    };
-
-    /// <summary>Waits until the server has made its <paramref name="index"/>th connection (0-based) and returns it.</summary>
-    public TcpEchoConnection WaitFor(LoopThread loopThread, int index = 0)
-    {
-        Eventually.True(() => loopThread.Invoke(() => _created.Count > index), because: $"the server should accept connection #{index}");
-        return loopThread.Invoke(() => _created[index]);
-    }
-
-    public int Count(LoopThread loopThread) => loopThread.Invoke(() => _created.Count);
-}
-
-/// <summary>
-/// Holds the loop thread inside a posted action until disposed: whatever clients do meanwhile (connect and
-/// reset, send and close their port) is waiting in the kernel when the loop next looks. The hold itself has
-/// a deadline, so a test that forgets to release cannot hang the loop forever.
-/// </summary>
-internal sealed class LoopHold : IDisposable
-{
-    private readonly ManualResetEventSlim _held = new();
-    private readonly ManualResetEventSlim _release = new();
-    private readonly ManualResetEventSlim _done = new();
-
-    public LoopHold(LoopThread loopThread)
-    {
-        Assert.True(loopThread.Loop.Post(() =>
-        {
-            _held.Set();
-            _release.Wait(TestTimeouts.Passing);
-            _done.Set();
-        }));
-        Assert.True(_held.Wait(TestTimeouts.Passing), "The loop did not run the hold in time.");
-    }
-
-    public void Dispose()
-    {
-        _release.Set();
-        bool done = _done.Wait(TestTimeouts.Passing);
-        _held.Dispose();
-        _release.Dispose();
-        _done.Dispose();
-        Assert.True(done, "The loop did not leave the hold in time.");
-    }
-}
-
+/// <summary>Helpers shared by the hostile tests: resets, recovery checks, non-blocking I/O, kernel UDP counters.</summary>
 internal static class HostileSupport
 {
     /// <summary>Closes <paramref name="socket"/> with a reset (SO_LINGER on, zero timeout) instead of a FIN.</summary>
