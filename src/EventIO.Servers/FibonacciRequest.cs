@@ -18,7 +18,7 @@ public static class FibonacciRequest
     /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> request, int maxN, out int n, [NotNullWhen(false)] out string? error)
     {
-        bool ok = TryParse(request, maxN, out n, out FibonacciRequestError reason);
+        bool ok = TryParseReason(request, maxN, out n, out FibonacciRequestError reason);
         error = ok ? null : Describe(reason, maxN);
         return ok;
     }
@@ -27,7 +27,7 @@ public static class FibonacciRequest
     /// Parses <paramref name="request"/> without allocating. Returns true with <paramref name="n"/> in
     /// 0..<paramref name="maxN"/>, or false with the reason in <paramref name="error"/>.
     /// </summary>
-    public static bool TryParse(ReadOnlySpan<byte> request, int maxN, out int n, out FibonacciRequestError error)
+    public static bool TryParseReason(ReadOnlySpan<byte> request, int maxN, out int n, out FibonacciRequestError error)
     {
         n = 0;
         if (request.Length > MaxLength)

@@ -51,19 +51,22 @@ public sealed class UdpFibonacciServer : UdpServer
         _errorReplies = [.. Enum.GetValues<FibonacciRequestError>().Select(e => e == FibonacciRequestError.None ? [] : Encoding.ASCII.GetBytes("error: " + FibonacciRequest.Describe(e, maxN)))];
     }
 
-    /// <summary>Requests refused with <c>error: busy</c> because the pool's queue was full.</summary>
+    /// <summary>Requests refused with <c>error: busy</c> because the pool's queue was full. Loop thread (or after the loop has stopped).</summary>
     public long BusyReplies { get; private set; }
 
-    /// <summary>Requests refused because they were not a valid n.</summary>
+    /// <summary>Requests refused because they were not a valid n. Loop thread (or after the loop has stopped).</summary>
     public long InvalidRequests { get; private set; }
 
-    /// <summary>Requests handed to the pool whose result has not come back yet (running, or queued).</summary>
+    /// <summary>
+    /// Requests handed to the pool that have not been answered yet: queued, running, or finished with the
+    /// result not yet delivered to the loop. Loop thread (or after the loop has stopped).
+    /// </summary>
     public int PendingRequests { get; private set; }
 
     /// <inheritdoc/>
     protected override void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote)
     {
-        if (!FibonacciRequest.TryParse(datagram, _maxN, out int n, out FibonacciRequestError error))
+        if (!FibonacciRequest.TryParseReason(datagram, _maxN, out int n, out FibonacciRequestError error))
         {
             InvalidRequests++;
             SendTo(_errorReplies[(int)error], remote);
@@ -76,10 +79,16 @@ public sealed class UdpFibonacciServer : UdpServer
             return;
         }
 
-        // Only the loop queues work, so a queue seen full stays full until TryRun: refusing here saves
-        // allocating the request under a flood of heavy ones.
+        // A full queue is refused before the request is built, so a flood of heavy requests allocates
+        // nothing; TryRun still has the last word when the queue has room.
         if (_pool.QueuedCount >= _pool.QueueCapacity || !_pool.TryRun(new Request(this, n, CopyAddress(remote)), s_compute, s_respond))
         {
+            if (_pool.IsShutDown)
+            {
+                SendTo(s_shuttingDown, remote);
+                return;
+            }
+
             BusyReplies++;
             SendTo(s_busy, remote);
             return;

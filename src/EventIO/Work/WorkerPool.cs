@@ -28,7 +28,7 @@ public sealed class WorkerPool : IDisposable
     private readonly Thread[] _workers;
     private readonly object _gate = new();
     private readonly WorkerPriority _priority;
-    private bool _shutdown;
+    private volatile bool _shutdown;
     private int _running;
 
     /// <summary>
@@ -72,6 +72,9 @@ public sealed class WorkerPool : IDisposable
             }
         }
     }
+
+    /// <summary>True once <see cref="Shutdown"/> has been called: <see cref="TryRun{TState, TResult}"/> refuses all work from then on. Any thread.</summary>
+    public bool IsShutDown => _shutdown;
 
     /// <summary>Items being run by a worker now.</summary>
     public int RunningCount => Volatile.Read(ref _running);

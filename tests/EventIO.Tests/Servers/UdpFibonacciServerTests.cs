@@ -87,6 +87,21 @@ public sealed class UdpFibonacciServerTests
     }
 
     [Fact]
+    public void AfterThePoolShutsDown_HeavyRequestsGetShuttingDown_NotBusy_AndSmallOnesAreStillAnswered()
+    {
+        using var loopThread = new LoopThread();
+        using var pool = new WorkerPool(loopThread.Loop, 2, 16);
+        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool, maxN: 30));
+        using Socket client = Loopback.UdpClient();
+        Assert.True(pool.Shutdown(TestTimeouts.Passing));
+
+        Assert.Equal("error: shutting down", Loopback.UdpRequest(client, server.LocalEndPoint, "25"u8));
+        Assert.Equal("89", Loopback.UdpRequest(client, server.LocalEndPoint, "10"u8));
+        Assert.Equal(0, loopThread.Invoke(() => server.BusyReplies));
+        Assert.Equal(0, loopThread.Invoke(() => server.PendingRequests));
+    }
+
+    [Fact]
     public void CustomMaxN_RefusesAboveItAndAcceptsIt()
     {
         using var loopThread = new LoopThread();

@@ -29,7 +29,7 @@ public sealed class FibonacciRequestTests
     {
         byte[] request = Encoding.ASCII.GetBytes(new string(' ', 30) + "12");
         Assert.Equal(FibonacciRequest.MaxLength, request.Length);
-        Assert.True(FibonacciRequest.TryParse(request, Max, out int n, out FibonacciRequestError error));
+        Assert.True(FibonacciRequest.TryParseReason(request, Max, out int n, out FibonacciRequestError error));
         Assert.Equal(12, n);
         Assert.Equal(FibonacciRequestError.None, error);
     }
@@ -77,7 +77,7 @@ public sealed class FibonacciRequestTests
     [Fact]
     public void MaxIsTheCallers()
     {
-        Assert.True(FibonacciRequest.TryParse("46"u8, 50, out int n, out FibonacciRequestError error));
+        Assert.True(FibonacciRequest.TryParseReason("46"u8, 50, out int n, out FibonacciRequestError error));
         Assert.Equal(46, n);
         Assert.Equal(FibonacciRequestError.None, error);
         AssertError("11"u8.ToArray(), "n must be at most 10", max: 10);
@@ -93,7 +93,7 @@ public sealed class FibonacciRequestTests
         Assert.False(FibonacciRequest.TryParse(request, max, out int n, out string? error));
         Assert.Equal(0, n);
         Assert.NotNull(error);
-        Assert.False(FibonacciRequest.TryParse(request, max, out _, out FibonacciRequestError reason));
+        Assert.False(FibonacciRequest.TryParseReason(request, max, out _, out FibonacciRequestError reason));
         Assert.Equal(FibonacciRequest.Describe(reason, max), error);
         if (expected is not null)
         {
