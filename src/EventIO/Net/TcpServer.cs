@@ -77,22 +77,23 @@ public sealed class TcpServer : IEventHandler, IDisposable
     /// <summary>The address really bound (with the port the OS picked when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>Connections accepted and not yet closed.</summary>
+    /// <summary>Connections accepted and not yet closed. Loop thread (or after the loop has stopped).</summary>
     public int ConnectionCount => _connections.Count;
 
-    /// <summary>Connections accepted since the server started.</summary>
+    /// <summary>Connections accepted since the server started. Loop thread (or after the loop has stopped).</summary>
     public long AcceptedCount { get; private set; }
 
     /// <summary>
     /// Clients accepted and closed at once: because <see cref="TcpServerOptions.MaxConnections"/> were open, or
-    /// because the process was out of descriptors (one is kept in reserve for exactly that).
+    /// because the process was out of descriptors (one is kept in reserve for exactly that). Loop thread (or
+    /// after the loop has stopped).
     /// </summary>
     public long RejectedCount { get; private set; }
 
-    /// <summary>Connections closed because their peer sent nothing for <see cref="TcpServerOptions.IdleTimeout"/>.</summary>
+    /// <summary>Connections closed because their peer sent nothing for <see cref="TcpServerOptions.IdleTimeout"/>. Loop thread (or after the loop has stopped).</summary>
     public long IdleClosedCount { get; private set; }
 
-    /// <summary>Times accepting was paused because the process ran out of descriptors.</summary>
+    /// <summary>Times accepting was paused because the process ran out of descriptors. Loop thread (or after the loop has stopped).</summary>
     public long AcceptPauseCount { get; private set; }
 
     /// <summary>True while the listener is open.</summary>

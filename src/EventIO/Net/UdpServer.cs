@@ -65,16 +65,16 @@ public abstract class UdpServer : IEventHandler, IDisposable
     /// <summary>The address really bound.</summary>
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>Datagrams received.</summary>
+    /// <summary>Datagrams received. Loop thread (or after the loop has stopped).</summary>
     public long DatagramsReceived { get; private set; }
 
-    /// <summary>Replies handed to the kernel.</summary>
+    /// <summary>Replies handed to the kernel. Loop thread (or after the loop has stopped).</summary>
     public long RepliesSent { get; private set; }
 
-    /// <summary>Replies dropped because they could not be sent without blocking, or the kernel refused them.</summary>
+    /// <summary>Replies dropped because they could not be sent without blocking, or the kernel refused them. Loop thread (or after the loop has stopped).</summary>
     public long RepliesDropped { get; private set; }
 
-    /// <summary>Receive errors other than "would block" (for example ICMP errors reported on the socket).</summary>
+    /// <summary>Receive errors other than "would block" (for example ICMP errors reported on the socket). Loop thread (or after the loop has stopped).</summary>
     public long ReceiveErrors { get; private set; }
 
     /// <summary>True once <see cref="Close"/> has run.</summary>

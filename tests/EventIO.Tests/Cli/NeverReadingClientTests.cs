@@ -14,6 +14,7 @@ namespace EventIO.Tests.Cli;
 /// process, stops reading from it at the connection's watermark, so its resident memory grows by little
 /// more than the watermark; another client's echoes stay fast meanwhile; the client's reset is harmless.
 /// </summary>
+[Collection(HostileHeavyDefinition.Name)]
 public sealed class NeverReadingClientTests(ITestOutputHelper output)
 {
     private const long Attempted = 100L << 20;

@@ -65,33 +65,51 @@ public sealed class HotPathAllocationTests
     }
 
     [Theory]
-    [InlineData("10")]
-    [InlineData("not a number")]
-    [InlineData("-1")]
-    [InlineData("99")]
-    [InlineData("")]
-    public void UdpFibonacciSmallOrBadRequest_AllocatesNothingOnTheLoopThread(string request)
+    [InlineData("10", false)]
+    [InlineData("not a number", false)]
+    [InlineData("-1", false)]
+    [InlineData("99", false)]
+    [InlineData("", false)]
+    [InlineData("25", true)] // heavy, with the pool's worker and queue full: "error: busy"
+    public void UdpFibonacciSmallBadOrBusyRequest_AllocatesNothingOnTheLoopThread(string request, bool poolFull)
     {
         using var loop = new LoopThread();
         using var pool = new WorkerPool(loop.Loop, 1, 1);
-        UdpFibonacciServer server = loop.Invoke(() =>
+        using var gate = new ManualResetEventSlim();
+        try
         {
-            var s = new UdpFibonacciServer(loop.Loop, Loopback.AnyPort, pool, maxN: 30);
-            loop.Loop.Add(s);
-            return s;
-        });
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        client.ReceiveTimeout = (int)TestTimeouts.Passing.TotalMilliseconds;
-        client.Connect(server.LocalEndPoint);
-        byte[] message = System.Text.Encoding.ASCII.GetBytes(request);
-        byte[] reply = new byte[64];
+            if (poolFull)
+            {
+                // One gated item runs on the only worker, a second fills the queue of one.
+                Assert.True(pool.TryRun(() => gate.Wait(TestTimeouts.Passing), static _ => { }));
+                Eventually.True(() => pool.RunningCount == 1);
+                Assert.True(pool.TryRun(() => gate.Wait(TestTimeouts.Passing), static _ => { }));
+            }
 
-        UdpRequests(client, message, reply, Warmup);
-        long before = AllocatedOnLoopThread(loop.Loop);
-        UdpRequests(client, message, reply, RoundTrips / 10);
-        long allocated = AllocatedOnLoopThread(loop.Loop) - before;
+            UdpFibonacciServer server = loop.Invoke(() =>
+            {
+                var s = new UdpFibonacciServer(loop.Loop, Loopback.AnyPort, pool, maxN: 30);
+                loop.Loop.Add(s);
+                return s;
+            });
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            client.ReceiveTimeout = (int)TestTimeouts.Passing.TotalMilliseconds;
+            client.Connect(server.LocalEndPoint);
+            byte[] message = System.Text.Encoding.ASCII.GetBytes(request);
+            byte[] reply = new byte[64];
 
-        Assert.True(allocated == 0, $"{allocated} bytes allocated on the loop thread over {RoundTrips / 10} Fibonacci requests \"{request}\"");
+            UdpRequests(client, message, reply, Warmup);
+            long before = AllocatedOnLoopThread(loop.Loop);
+            UdpRequests(client, message, reply, RoundTrips / 10);
+            long allocated = AllocatedOnLoopThread(loop.Loop) - before;
+
+            Assert.True(allocated == 0, $"{allocated} bytes allocated on the loop thread over {RoundTrips / 10} Fibonacci requests \"{request}\"");
+            Assert.Equal(poolFull ? Warmup + (RoundTrips / 10) : 0, loop.Invoke(() => server.BusyReplies));
+        }
+        finally
+        {
+            gate.Set();
+        }
     }
 
     private static void UdpRequests(Socket client, byte[] message, byte[] reply, int count)

@@ -28,9 +28,10 @@ public sealed class RecipeHostShutdownTests
         thread.Start();
         IPEndPoint fib = host.Listeners.Single().EndPoint;
 
-        // fib(42) keeps the only worker busy for seconds; then five more wait in the queue.
+        // fib(45) keeps the only worker busy for about ten seconds (at idle priority, only on spare CPU;
+        // it is abandoned at the end); then five more wait in the queue.
         using Socket running = Loopback.UdpClient();
-        running.SendTo("42"u8, fib);
+        running.SendTo("45"u8, fib);
         Eventually.True(() => host.Pool!.RunningCount == 1);
         Socket[] queued = [.. Enumerable.Range(0, Queued).Select(_ => Loopback.UdpClient())];
         try
