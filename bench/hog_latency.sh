@@ -31,23 +31,33 @@ printf '%-6s %-6s %10s %10s %10s %8s %8s\n' round phase rps p50_us p99_us srv_cp
 for r in $(seq 1 "$ROUNDS"); do
   none=$(load); none_rss=$(rss_mib)
   # HOGS connections, each sending 100 MiB with blocking writes and never reading: each blocks for good
-  # once the server stops reading it; the script prints how much each got out before it blocked.
+  # once the server stops reading it. On SIGTERM the script prints how much each got out; if one ever
+  # writes all 100 MiB it exits 3 at once (the server read everything from a client that never reads).
   taskset -c 1 python3 - "$TCP" "$HOGS" <<'PY' &
-import socket, sys, threading
+import os, signal, socket, sys, threading
 port, hogs = int(sys.argv[1]), int(sys.argv[2])
-chunk = b'h' * (1 << 20)
-def hog():
+chunk, limit = b'h' * (64 << 10), 100 << 20
+written = [0] * hogs
+def hog(i):
     s = socket.create_connection(('127.0.0.1', port))
-    for _ in range(100):
-        s.sendall(chunk)
-    sys.exit('a hog wrote 100 MiB: the server read everything from a client that never reads')
-for _ in range(hogs):
-    threading.Thread(target=hog, daemon=True).start()
-threading.Event().wait()
+    while written[i] < limit:
+        written[i] += s.send(chunk)
+    print('hog %d wrote 100 MiB: the server read everything from a client that never reads' % i, flush=True)
+    os._exit(3)
+def report(*_):
+    print('hogs: MiB written before the server stopped reading: ' + ' '.join('%.1f' % (w / 1048576) for w in written), flush=True)
+    os._exit(0)
+signal.signal(signal.SIGTERM, report)
+for i in range(hogs):
+    threading.Thread(target=hog, args=(i,), daemon=True).start()
+while True:
+    signal.pause()
 PY
   HOGPID=$!
   hogs=$(load); hogs_rss=$(rss_mib)
-  kill $HOGPID; wait $HOGPID 2>/dev/null || true; HOGPID=
+  kill $HOGPID 2>/dev/null || true
+  status=0; wait $HOGPID || status=$?; HOGPID=
+  if [[ $status -ne 0 ]]; then echo "FAILED: a hog exited $status" >&2; exit 1; fi
   for phase in none hogs; do
     line=${!phase}; rss_var=${phase}_rss
     printf '%-6s %-6s %10s %10s %10s %8s %8s\n' "$r" "$phase" "$(field rps <<<"$line")" "$(field p50_us <<<"$line")" "$(field p99_us <<<"$line")" "$(field cpu_server_pct <<<"$line")" "${!rss_var}"
