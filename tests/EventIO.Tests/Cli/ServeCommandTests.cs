@@ -89,6 +89,11 @@ public sealed partial class ServeCommandTests
         var server = new IPEndPoint(IPAddress.Loopback, ports["tcp-echo"]);
         using Socket stuck = Loopback.TcpConnect(server);
 
+        // One echoed byte first: the server has accepted the connection, so closing the listener cannot
+        // reset it while it still waits in the backlog (the process would then have nothing to flush).
+        stuck.Send([42]);
+        Assert.Equal([42], Loopback.ReceiveExactly(stuck, 1));
+
         // A client that sends 4 MiB and never reads: its echo stays queued, so a graceful shutdown
         // cannot finish until the 60 s deadline.
         Task writer = Task.Run(() =>
