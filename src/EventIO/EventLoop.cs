@@ -491,7 +491,7 @@ public sealed class EventLoop : IDisposable
             long ended = Stopwatch.GetTimestamp();
             if (ended - started > _slowTicks)
             {
-                ReportSlow(handler.GetType().FullName ?? handler.GetType().Name, ended - started);
+                ReportSlow(handler, ended - started);
             }
 
             started = ended;
@@ -555,16 +555,25 @@ public sealed class EventLoop : IDisposable
         if (elapsed > _slowTicks)
         {
             // Name what the user wrote: the Action behind Post(Action)/CallLater(Action), else the callback.
-            Delegate named = state is Delegate inner && action == s_invokeAction ? inner : action;
-            ReportSlow($"{named.Method.DeclaringType?.FullName}.{named.Method.Name}", elapsed);
+            ReportSlow(state is Delegate inner && action == s_invokeAction ? inner : action, elapsed);
         }
     }
 
+    // A handler or a delegate; its name is built only when the warning is logged, so a slow turn costs
+    // no allocation when logging is off (a preempted loop thread can make any call look slow).
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ReportSlow(string callback, long elapsedTicks)
+    private void ReportSlow(object callback, long elapsedTicks)
     {
         SlowCallbackCount++;
-        EventLoopLog.SlowCallback(_logger, callback, elapsedTicks * 1000.0 / Stopwatch.Frequency, _slowTicks * 1000.0 / Stopwatch.Frequency);
+        if (!_logger.IsEnabled(LogLevel.Warning))
+        {
+            return;
+        }
+
+        string name = callback is Delegate d
+            ? $"{d.Method.DeclaringType?.FullName}.{d.Method.Name}"
+            : callback.GetType().FullName ?? callback.GetType().Name;
+        EventLoopLog.SlowCallback(_logger, name, elapsedTicks * 1000.0 / Stopwatch.Frequency, _slowTicks * 1000.0 / Stopwatch.Frequency);
     }
 
     private void Fail(IEventHandler handler, Exception ex)

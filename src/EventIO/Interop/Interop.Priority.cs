@@ -14,6 +14,7 @@ internal static partial class Libc
     [LibraryImport(Name, SetLastError = true)]
     internal static partial long syscall(long number);
 
+    internal const int SCHED_OTHER = 0;
     internal const int SCHED_IDLE = 5;
 
     /// <summary><c>struct sched_param</c>: one int.</summary>

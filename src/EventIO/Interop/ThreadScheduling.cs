@@ -26,6 +26,19 @@ internal static class ThreadScheduling
         return tid > 0 && Libc.sched_setscheduler((int)tid, Libc.SCHED_IDLE, &param) == 0;
     }
 
+    /// <summary>
+    /// Moves thread <paramref name="tid"/> of this process back to SCHED_OTHER at nice 0. Leaving SCHED_IDLE
+    /// needs CAP_SYS_NICE or a permissive RLIMIT_NICE; returns false where refused or unsupported.
+    /// </summary>
+    internal static unsafe bool TrySetNormalPolicy(int tid)
+    {
+        Libc.sched_param param = default;
+        return tid > 0 && OperatingSystem.IsLinux() && Libc.sched_setscheduler(tid, Libc.SCHED_OTHER, &param) == 0;
+    }
+
+    /// <summary>The calling thread's kernel id (gettid), or -1 where unsupported.</summary>
+    internal static int CurrentThreadIdOrNone() => (int)CurrentThreadId();
+
     private static long CurrentThreadId()
     {
         if (!OperatingSystem.IsLinux())

@@ -26,6 +26,7 @@ public sealed class WorkerPool : IDisposable
     private readonly EventLoop _loop;
     private readonly Queue<WorkItem> _queue = new();
     private readonly Thread[] _workers;
+    private readonly int[] _workerTids; // kernel thread ids of idle-policy workers, 0 until known
     private readonly object _gate = new();
     private readonly WorkerPriority _priority;
     private volatile bool _shutdown;
@@ -45,10 +46,11 @@ public sealed class WorkerPool : IDisposable
         _priority = priority;
         QueueCapacity = queueCapacity;
         _workers = new Thread[workerCount];
+        _workerTids = new int[workerCount];
         for (int i = 0; i < workerCount; i++)
         {
             _workers[i] = new Thread(WorkerMain) { IsBackground = true, Name = $"eventio-worker-{i}" };
-            _workers[i].Start();
+            _workers[i].Start(i);
         }
     }
 
@@ -137,6 +139,8 @@ public sealed class WorkerPool : IDisposable
             }
         }
 
+        LeaveIdlePolicy();
+
         foreach (WorkItem item in cancelled)
         {
             item.Cancel();
@@ -159,15 +163,49 @@ public sealed class WorkerPool : IDisposable
         return allExited;
     }
 
+    // A SCHED_IDLE thread gets almost no CPU while anything else is runnable, and a process cannot finish
+    // exiting until every one of its threads has run once more: on a saturated machine, idle workers
+    // held `serve`'s exit for seconds. So shutdown returns them to the normal policy (where permitted:
+    // CAP_SYS_NICE or RLIMIT_NICE; otherwise they stay idle). A worker that registers after this ran
+    // sees the flag and returns itself; the fences make one of the two always happen.
+    private bool EnterIdlePolicy(int index)
+    {
+        bool idle = Interop.ThreadScheduling.TrySetIdlePolicy();
+        if (idle)
+        {
+            Volatile.Write(ref _workerTids[index], Interop.ThreadScheduling.CurrentThreadIdOrNone());
+            Interlocked.MemoryBarrier();
+            if (_shutdown)
+            {
+                Interop.ThreadScheduling.TrySetNormalPolicy(_workerTids[index]);
+            }
+        }
+
+        return idle;
+    }
+
+    private void LeaveIdlePolicy()
+    {
+        Interlocked.MemoryBarrier();
+        for (int i = 0; i < _workerTids.Length; i++)
+        {
+            int tid = Volatile.Read(ref _workerTids[i]);
+            if (tid > 0)
+            {
+                Interop.ThreadScheduling.TrySetNormalPolicy(tid);
+            }
+        }
+    }
+
     /// <summary>Same as <see cref="Shutdown"/> with a 5 second deadline.</summary>
     public void Dispose() => Shutdown(TimeSpan.FromSeconds(5));
 
-    private void WorkerMain()
+    private void WorkerMain(object? index)
     {
         _ = _priority switch
         {
             WorkerPriority.Low => Interop.ThreadScheduling.TrySetNice(LowPriorityNice),
-            WorkerPriority.Idle => Interop.ThreadScheduling.TrySetIdlePolicy(),
+            WorkerPriority.Idle => EnterIdlePolicy((int)index!),
             _ => true,
         };
         while (true)

@@ -235,6 +235,33 @@ public sealed class WorkerPoolTests
         Assert.Equal((0, 0), loopThread.Invoke(ReadOwnScheduling));
     }
 
+    [Fact]
+    public async Task Shutdown_ReturnsIdleWorkersToTheNormalPolicy_SoTheyCanExitOnABusyMachine()
+    {
+        using var loopThread = new LoopThread();
+        using var pool = new WorkerPool(loopThread.Loop, workerCount: 1, queueCapacity: 1, WorkerPriority.Idle);
+        using var gate = new ManualResetEventSlim();
+        var done = new TaskCompletionSource<WorkResult<(int Nice, int Policy)>>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The worker reads its own policy once the pool has shut down under it.
+        Assert.True(pool.TryRun(
+            () =>
+            {
+                gate.Wait(TestTimeouts.Passing);
+                return ReadOwnScheduling();
+            },
+            r => done.SetResult(r)));
+        Eventually.True(() => pool.RunningCount == 1);
+        pool.Shutdown(TimeSpan.Zero);
+        gate.Set();
+
+        WorkResult<(int Nice, int Policy)> result = await done.Task.DefaultTimeout();
+        Assert.True(result.IsSuccess, result.Exception?.ToString());
+
+        // Leaving SCHED_IDLE needs CAP_SYS_NICE (or RLIMIT_NICE); without it the worker stays idle.
+        Assert.Equal((0, Environment.IsPrivilegedProcess ? 0 : 5), result.Value);
+    }
+
     // /proc/thread-self/stat: field 19 is the calling thread's nice value, field 41 its policy.
     private static (int Nice, int Policy) ReadOwnScheduling()
     {

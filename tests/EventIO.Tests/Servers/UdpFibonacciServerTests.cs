@@ -163,7 +163,10 @@ public sealed class UdpFibonacciServerTests
     public void LoopStaysResponsive_WhileALongComputationRuns()
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, 2, 16);
+
+        // Normal priority: the worker competes with the loop for the CPU (the harder case), and it is not
+        // starved when the machine is busy, as an idle-policy worker would be.
+        using var pool = new WorkerPool(loopThread.Loop, 2, 16, WorkerPriority.Normal);
         UdpFibonacciServer fib = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool));
         UdpEchoServer echo = ServerTestSupport.StartUdpEcho(loopThread);
         using Socket fibClient = Loopback.UdpClient();
