@@ -26,10 +26,10 @@ public sealed class WorkerPool : IDisposable
     private readonly EventLoop _loop;
     private readonly Queue<WorkItem> _queue = new();
     private readonly Thread[] _workers;
-    private readonly int[] _workerTids; // kernel thread ids of idle-policy workers, 0 until known
+    private readonly int[] _workerTids; // kernel ids of live idle-policy workers (0: none); under _gate
     private readonly object _gate = new();
     private readonly WorkerPriority _priority;
-    private volatile bool _shutdown;
+    private volatile bool _shutdown; // written under _gate; read without it by IsShutDown
     private int _running;
 
     /// <summary>
@@ -118,7 +118,9 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>
     /// Stops the workers: queued work is cancelled (its callbacks get an <see cref="OperationCanceledException"/>),
-    /// running work is waited for until <paramref name="timeout"/>.
+    /// running work is waited for until <paramref name="timeout"/>. Idle-policy workers are returned to the
+    /// normal policy first (where the process may: CAP_SYS_NICE or RLIMIT_NICE), so that on a busy machine
+    /// they, and the process, can still exit promptly. Any thread; idempotent.
     /// </summary>
     /// <returns>True if every worker exited in time.</returns>
     public bool Shutdown(TimeSpan timeout)
@@ -136,10 +138,9 @@ public sealed class WorkerPool : IDisposable
                 cancelled = [.. _queue];
                 _queue.Clear();
                 Monitor.PulseAll(_gate);
+                LeaveIdlePolicy();
             }
         }
-
-        LeaveIdlePolicy();
 
         foreach (WorkItem item in cancelled)
         {
@@ -166,30 +167,36 @@ public sealed class WorkerPool : IDisposable
     // A SCHED_IDLE thread gets almost no CPU while anything else is runnable, and a process cannot finish
     // exiting until every one of its threads has run once more: on a saturated machine, idle workers
     // held `serve`'s exit for seconds. So shutdown returns them to the normal policy (where permitted:
-    // CAP_SYS_NICE or RLIMIT_NICE; otherwise they stay idle). A worker that registers after this ran
-    // sees the flag and returns itself; the fences make one of the two always happen.
+    // CAP_SYS_NICE or RLIMIT_NICE; otherwise they stay idle). Registering, leaving and the shutdown all
+    // happen under _gate, so a thread id is only used while its worker is alive (never a reused id).
     private bool EnterIdlePolicy(int index)
     {
-        bool idle = Interop.ThreadScheduling.TrySetIdlePolicy();
-        if (idle)
+        if (!Interop.ThreadScheduling.TrySetIdlePolicy())
         {
-            Volatile.Write(ref _workerTids[index], Interop.ThreadScheduling.CurrentThreadIdOrNone());
-            Interlocked.MemoryBarrier();
+            return false;
+        }
+
+        int tid = Interop.ThreadScheduling.CurrentThreadIdOrNone();
+        lock (_gate)
+        {
             if (_shutdown)
             {
-                Interop.ThreadScheduling.TrySetNormalPolicy(_workerTids[index]);
+                Interop.ThreadScheduling.TrySetNormalPolicy(tid);
+            }
+            else
+            {
+                _workerTids[index] = tid;
             }
         }
 
-        return idle;
+        return true;
     }
 
+    // Under _gate.
     private void LeaveIdlePolicy()
     {
-        Interlocked.MemoryBarrier();
-        for (int i = 0; i < _workerTids.Length; i++)
+        foreach (int tid in _workerTids)
         {
-            int tid = Volatile.Read(ref _workerTids[i]);
             if (tid > 0)
             {
                 Interop.ThreadScheduling.TrySetNormalPolicy(tid);
@@ -220,6 +227,7 @@ public sealed class WorkerPool : IDisposable
 
                 if (_queue.Count == 0)
                 {
+                    _workerTids[(int)index!] = 0;
                     return; // shut down and nothing left
                 }
 
