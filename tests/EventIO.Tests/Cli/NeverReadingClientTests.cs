@@ -30,7 +30,7 @@ public sealed class NeverReadingClientTests(ITestOutputHelper output)
     [Fact]
     public void Serve_ClientWritingHundredMiBWithoutReading_IsHeldAtTheWatermark_OthersStayFast_ResetIsHarmless()
     {
-        using CliProcess serve = CliProcess.Start("serve", "--only", "tcp-echo", "--tcp-echo-port", "0");
+        using CliProcess serve = CliProcess.StartForMemoryMeasurement("serve", "--only", "tcp-echo", "--tcp-echo-port", "0");
         var server = new IPEndPoint(IPAddress.Loopback, serve.ReadListeners(expected: 1)["tcp-echo"]);
         using Socket other = Loopback.TcpConnect(server);
 

@@ -50,7 +50,7 @@ public sealed partial class UdpFloodTests(ITestOutputHelper output)
 
     private void Flood(int total)
     {
-        using CliProcess serve = CliProcess.Start("serve", "--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0", "--workers", "2");
+        using CliProcess serve = CliProcess.StartForMemoryMeasurement("serve", "--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0", "--workers", "2");
         Dictionary<string, int> ports = serve.ReadListeners();
         var endPoints = s_servers.ToDictionary(name => name, name => new IPEndPoint(IPAddress.Loopback, ports[name]));
         var sent = s_servers.ToDictionary(name => name, _ => 0L);
