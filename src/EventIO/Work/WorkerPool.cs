@@ -27,6 +27,7 @@ public sealed class WorkerPool : IDisposable
     private readonly Queue<WorkItem> _queue = new();
     private readonly Thread[] _workers;
     private readonly int[] _workerTids; // kernel ids of live idle-policy workers (0: none); under _gate
+    private readonly bool[] _workerBusy; // true while worker i runs an item; under _gate
     private readonly object _gate = new();
     private readonly WorkerPriority _priority;
     private volatile bool _shutdown; // written under _gate; read without it by IsShutDown
@@ -47,6 +48,7 @@ public sealed class WorkerPool : IDisposable
         QueueCapacity = queueCapacity;
         _workers = new Thread[workerCount];
         _workerTids = new int[workerCount];
+        _workerBusy = new bool[workerCount];
         for (int i = 0; i < workerCount; i++)
         {
             _workers[i] = new Thread(WorkerMain) { IsBackground = true, Name = $"eventio-worker-{i}" };
@@ -74,6 +76,21 @@ public sealed class WorkerPool : IDisposable
             }
         }
     }
+
+    /// <summary>Workers registered as running under SCHED_IDLE (for tests).</summary>
+    internal int IdlePolicyWorkers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _workerTids.Count(tid => tid > 0);
+            }
+        }
+    }
+
+    /// <summary>Waiting idle-policy workers that <see cref="Shutdown"/> returned to the normal policy (for tests).</summary>
+    internal int WorkersReturnedToNormalPolicy { get; private set; }
 
     /// <summary>True once <see cref="Shutdown"/> has been called: <see cref="TryRun{TState, TResult}"/> refuses all work from then on. Any thread.</summary>
     public bool IsShutDown => _shutdown;
@@ -118,9 +135,10 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>
     /// Stops the workers: queued work is cancelled (its callbacks get an <see cref="OperationCanceledException"/>),
-    /// running work is waited for until <paramref name="timeout"/>. Idle-policy workers are returned to the
-    /// normal policy first (where the process may: CAP_SYS_NICE or RLIMIT_NICE), so that on a busy machine
-    /// they, and the process, can still exit promptly. Any thread; idempotent.
+    /// running work is waited for until <paramref name="timeout"/>. Idle-policy workers with nothing left to
+    /// run are returned to the normal policy (where the process may: CAP_SYS_NICE or RLIMIT_NICE), so that on
+    /// a busy machine they, and the process, can still exit promptly; work still running keeps its priority.
+    /// Any thread; idempotent.
     /// </summary>
     /// <returns>True if every worker exited in time.</returns>
     public bool Shutdown(TimeSpan timeout)
@@ -166,9 +184,10 @@ public sealed class WorkerPool : IDisposable
 
     // A SCHED_IDLE thread gets almost no CPU while anything else is runnable, and a process cannot finish
     // exiting until every one of its threads has run once more: on a saturated machine, idle workers
-    // held `serve`'s exit for seconds. So shutdown returns them to the normal policy (where permitted:
-    // CAP_SYS_NICE or RLIMIT_NICE; otherwise they stay idle). Registering, leaving and the shutdown all
-    // happen under _gate, so a thread id is only used while its worker is alive (never a reused id).
+    // held `serve`'s exit for seconds. So shutdown returns the workers that are only waiting (they have
+    // nothing left to do but exit) to the normal policy, where permitted (CAP_SYS_NICE or RLIMIT_NICE);
+    // a worker still running an item keeps the priority its work was given. Registering, leaving and the
+    // shutdown all happen under _gate, so a thread id is only used while its worker is alive.
     private bool EnterIdlePolicy(int index)
     {
         if (!Interop.ThreadScheduling.TrySetIdlePolicy())
@@ -195,11 +214,11 @@ public sealed class WorkerPool : IDisposable
     // Under _gate.
     private void LeaveIdlePolicy()
     {
-        foreach (int tid in _workerTids)
+        for (int i = 0; i < _workerTids.Length; i++)
         {
-            if (tid > 0)
+            if (_workerTids[i] > 0 && !_workerBusy[i] && Interop.ThreadScheduling.TrySetNormalPolicy(_workerTids[i]))
             {
-                Interop.ThreadScheduling.TrySetNormalPolicy(tid);
+                WorkersReturnedToNormalPolicy++;
             }
         }
     }
@@ -215,11 +234,13 @@ public sealed class WorkerPool : IDisposable
             WorkerPriority.Idle => EnterIdlePolicy((int)index!),
             _ => true,
         };
+        int me = (int)index!;
         while (true)
         {
             WorkItem item;
             lock (_gate)
             {
+                _workerBusy[me] = false;
                 while (_queue.Count == 0 && !_shutdown)
                 {
                     Monitor.Wait(_gate);
@@ -227,11 +248,12 @@ public sealed class WorkerPool : IDisposable
 
                 if (_queue.Count == 0)
                 {
-                    _workerTids[(int)index!] = 0;
+                    _workerTids[me] = 0;
                     return; // shut down and nothing left
                 }
 
                 item = _queue.Dequeue();
+                _workerBusy[me] = true;
             }
 
             Interlocked.Increment(ref _running);

@@ -236,14 +236,15 @@ public sealed class WorkerPoolTests
     }
 
     [Fact]
-    public async Task Shutdown_ReturnsIdleWorkersToTheNormalPolicy_SoTheyCanExitOnABusyMachine()
+    public async Task Shutdown_ReturnsWaitingIdleWorkersToTheNormalPolicy_RunningWorkKeepsItsPriority()
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, workerCount: 1, queueCapacity: 1, WorkerPriority.Idle);
+        using var pool = new WorkerPool(loopThread.Loop, workerCount: 3, queueCapacity: 1, WorkerPriority.Idle);
         using var gate = new ManualResetEventSlim();
         var done = new TaskCompletionSource<WorkResult<(int Nice, int Policy)>>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        // The worker reads its own policy once the pool has shut down under it.
+        // Every worker has started under SCHED_IDLE; then one is held in an item.
+        Eventually.True(() => pool.IdlePolicyWorkers == 3);
         Assert.True(pool.TryRun(
             () =>
             {
@@ -257,9 +258,10 @@ public sealed class WorkerPoolTests
 
         WorkResult<(int Nice, int Policy)> result = await done.Task.DefaultTimeout();
         Assert.True(result.IsSuccess, result.Exception?.ToString());
+        Assert.Equal((0, 5), result.Value); // the running item kept SCHED_IDLE
 
-        // Leaving SCHED_IDLE needs CAP_SYS_NICE (or RLIMIT_NICE); without it the worker stays idle.
-        Assert.Equal((0, Environment.IsPrivilegedProcess ? 0 : 5), result.Value);
+        // Leaving SCHED_IDLE needs CAP_SYS_NICE (or RLIMIT_NICE); without it nothing is returned.
+        Assert.Equal(Environment.IsPrivilegedProcess ? 2 : 0, pool.WorkersReturnedToNormalPolicy);
     }
 
     // /proc/thread-self/stat: field 19 is the calling thread's nice value, field 41 its policy.
