@@ -171,6 +171,9 @@ public sealed partial class CliProcess : IDisposable
         kill.WaitForExit();
     }
 
+    /// <summary>Waits up to <paramref name="timeout"/> for the process to exit; true if it did.</summary>
+    public bool ExitsWithin(TimeSpan timeout) => _process.WaitForExit(timeout);
+
     /// <summary>Waits for the process to exit, failing after <paramref name="timeout"/>.</summary>
     public void WaitForExit(TimeSpan timeout)
     {

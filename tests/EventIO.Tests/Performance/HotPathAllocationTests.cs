@@ -32,9 +32,7 @@ public sealed class HotPathAllocationTests
         byte[] reply = new byte[64];
 
         PingPong(client, message, reply, Warmup);
-        long before = AllocatedOnLoopThread(loop.Loop);
-        PingPong(client, message, reply, RoundTrips);
-        long allocated = AllocatedOnLoopThread(loop.Loop) - before;
+        long allocated = AllocatedOnLoopThreadDuring(loop.Loop, () => PingPong(client, message, reply, RoundTrips));
 
         Assert.True(allocated == 0, $"{allocated} bytes allocated on the loop thread over {RoundTrips} TCP echo round trips");
     }
@@ -56,9 +54,7 @@ public sealed class HotPathAllocationTests
         byte[] reply = new byte[64];
 
         UdpPingPong(client, message, reply, Warmup);
-        long before = AllocatedOnLoopThread(loop.Loop);
-        UdpPingPong(client, message, reply, RoundTrips);
-        long allocated = AllocatedOnLoopThread(loop.Loop) - before;
+        long allocated = AllocatedOnLoopThreadDuring(loop.Loop, () => UdpPingPong(client, message, reply, RoundTrips));
 
         Assert.True(allocated == 0, $"{allocated} bytes allocated on the loop thread over {RoundTrips} UDP echo datagrams");
         Assert.Equal(0, loop.Invoke(() => server.RepliesDropped));
@@ -99,9 +95,7 @@ public sealed class HotPathAllocationTests
             byte[] reply = new byte[64];
 
             UdpRequests(client, message, reply, Warmup);
-            long before = AllocatedOnLoopThread(loop.Loop);
-            UdpRequests(client, message, reply, RoundTrips / 10);
-            long allocated = AllocatedOnLoopThread(loop.Loop) - before;
+            long allocated = AllocatedOnLoopThreadDuring(loop.Loop, () => UdpRequests(client, message, reply, RoundTrips / 10));
 
             Assert.True(allocated == 0, $"{allocated} bytes allocated on the loop thread over {RoundTrips / 10} Fibonacci requests \"{request}\"");
             Assert.Equal(poolFull ? Warmup + (RoundTrips / 10) : 0, loop.Invoke(() => server.BusyReplies));
@@ -148,6 +142,14 @@ public sealed class HotPathAllocationTests
             Assert.Equal(message.Length, client.Receive(reply));
             Assert.Equal(i, BitConverter.ToInt32(reply));
         }
+    }
+
+    // Bytes the loop thread allocated while the test thread ran work (the loop serving it).
+    private static long AllocatedOnLoopThreadDuring(EventLoop loop, Action work)
+    {
+        long before = AllocatedOnLoopThread(loop);
+        work();
+        return AllocatedOnLoopThread(loop) - before;
     }
 
     // Reads the loop thread's allocation counter from a posted action that itself allocates nothing

@@ -19,16 +19,10 @@ public sealed class TcpBackPressureTests
         byte[] pattern = ServerTestSupport.RandomBytes((1024 * 1024) + 7, 20); // odd length: repeats never line up with buffers
 
         using var loopThread = new LoopThread();
-        TcpEchoConnection? captured = null;
-        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, (loop, socket) =>
-        {
-            var connection = new TcpEchoConnection(loop, socket);
-            captured = connection;
-            return connection;
-        });
+        var probe = new ConnectionProbe();
+        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, probe.Factory);
         using Socket client = Loopback.TcpConnect(server.LocalEndPoint);
-        Eventually.True(() => loopThread.Invoke(() => captured is not null));
-        TcpEchoConnection connection = loopThread.Invoke(() => captured!);
+        TcpEchoConnection connection = probe.WaitFor(loopThread);
         client.Blocking = false;
 
         // 1. Write without reading until the server stops reading us.

@@ -88,17 +88,12 @@ public sealed class TcpEchoServerTests
     public void HalfClose_WhileTheServerStillHasEchoQueued_FlushesItBeforeClosing()
     {
         using var loopThread = new LoopThread();
-        TcpEchoConnection? captured = null;
-        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, (loop, socket) =>
-        {
-            socket.SendBufferSize = 16 * 1024; // no send-buffer autotuning: the kernel cannot absorb the echo
-            var connection = new TcpEchoConnection(loop, socket);
-            captured = connection;
-            return connection;
-        });
+        var probe = new ConnectionProbe(socket => socket.SendBufferSize = 16 * 1024); // no send-buffer autotuning: the kernel cannot absorb the echo
+        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, probe.Factory);
         using Socket client = ServerTestSupport.NewTcpClient();
         client.ReceiveBufferSize = 16 * 1024;
         client.Connect(server.LocalEndPoint);
+        TcpEchoConnection connection = probe.WaitFor(loopThread);
         byte[] data = ServerTestSupport.RandomBytes(400_000, 4);
 
         Assert.Equal(data.Length, client.Send(data));
@@ -106,12 +101,12 @@ public sealed class TcpEchoServerTests
 
         // The server has read our end of stream (it no longer wants to read, and not because of
         // back-pressure) while most of the echo is still in its own queue.
-        Eventually.True(() => loopThread.Invoke(() => captured is { IsClosed: false, IsReadPaused: false, WantsToReceive: false, QueuedBytes: > 0 }));
+        Eventually.True(() => loopThread.Invoke(() => connection is { IsClosed: false, IsReadPaused: false, WantsToReceive: false, QueuedBytes: > 0 }));
 
         ServerTestSupport.AssertSameBytes(data, Loopback.ReceiveExactly(client, data.Length));
         ServerTestSupport.AssertEndOfStream(client);
         Eventually.True(() => loopThread.Invoke(() => server.ConnectionCount) == 0);
-        Assert.True(loopThread.Invoke(() => captured!.IsClosed));
+        Assert.True(loopThread.Invoke(() => connection.IsClosed));
     }
 
     [Fact]

@@ -12,13 +12,13 @@ public sealed class TcpPeerFailureTests
     public void ClientResetsWhileDataIsQueued_ServerClosesTheConnection_AndKeepsServing()
     {
         using var loopThread = new LoopThread();
-        TcpEchoConnection? captured = null;
-        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, Capture(c => captured = c));
+        var probe = new ConnectionProbe();
+        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, probe.Factory);
 
         TcpEchoConnection connection;
         using (Socket client = Loopback.TcpConnect(server.LocalEndPoint))
         {
-            connection = WaitFor(loopThread, () => captured);
+            connection = probe.WaitFor(loopThread);
             WriteUntilQueued(loopThread, client, connection);
 
             client.LingerState = new LingerOption(true, 0); // close sends RST
@@ -39,14 +39,13 @@ public sealed class TcpPeerFailureTests
     {
         const int Rounds = 3;
         using var loopThread = new LoopThread();
-        TcpEchoConnection? captured = null;
-        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, Capture(c => captured = c));
+        var probe = new ConnectionProbe();
+        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, probe.Factory);
 
         for (int round = 0; round < Rounds; round++)
         {
-            loopThread.Invoke(() => captured = null);
             using Socket client = Loopback.TcpConnect(server.LocalEndPoint);
-            TcpEchoConnection connection = WaitFor(loopThread, () => captured);
+            TcpEchoConnection connection = probe.WaitFor(loopThread, round);
             WriteUntilQueued(loopThread, client, connection);
 
             // Unread echo in our receive buffer: closing sends RST, and the server's next sends hit a dead peer.
@@ -63,19 +62,6 @@ public sealed class TcpPeerFailureTests
         Assert.Null(loopThread.Failure);
         Assert.Equal(Rounds, loopThread.Invoke(() => server.AcceptedCount));
         AssertServesNewClient(loopThread, server);
-    }
-
-    private static Func<EventLoop, Socket, TcpConnection> Capture(Action<TcpEchoConnection> onCreated) => (loop, socket) =>
-    {
-        var connection = new TcpEchoConnection(loop, socket);
-        onCreated(connection);
-        return connection;
-    };
-
-    private static TcpEchoConnection WaitFor(LoopThread loopThread, Func<TcpEchoConnection?> captured)
-    {
-        Eventually.True(() => loopThread.Invoke(() => captured() is not null));
-        return loopThread.Invoke(() => captured()!);
     }
 
     // Writes without reading until the server holds unsent echo for us.

@@ -12,24 +12,19 @@ public sealed class TcpServerShutdownTests
     public async Task Shutdown_WithAHalfClosedClientsEchoStillQueued_DeliversEveryByte_ThenCallsOnDrained()
     {
         using var loopThread = new LoopThread();
-        TcpEchoConnection? captured = null;
-        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, (loop, socket) =>
-        {
-            socket.SendBufferSize = 16 * 1024; // small kernel buffers on both sides: most of the echo must queue
-            var connection = new TcpEchoConnection(loop, socket);
-            captured = connection;
-            return connection;
-        });
+        var probe = new ConnectionProbe(socket => socket.SendBufferSize = 16 * 1024); // small kernel buffers on both sides: most of the echo must queue
+        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, probe.Factory);
         using Socket client = ServerTestSupport.NewTcpClient();
         client.ReceiveBufferSize = 16 * 1024;
         client.Connect(server.LocalEndPoint);
+        TcpEchoConnection connection = probe.WaitFor(loopThread);
         byte[] data = ServerTestSupport.RandomBytes(512 * 1024, 11); // under the high watermark: the server reads it all
 
         Assert.Equal(data.Length, client.Send(data));
         client.Shutdown(SocketShutdown.Send);
 
         // Wait until the server has read our end of stream while echo is still queued for us.
-        Eventually.True(() => loopThread.Invoke(() => captured is { IsClosed: false, IsReadPaused: false, WantsToReceive: false, QueuedBytes: > 0 }));
+        Eventually.True(() => loopThread.Invoke(() => connection is { IsClosed: false, IsReadPaused: false, WantsToReceive: false, QueuedBytes: > 0 }));
 
         var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         bool drainedAtOnce = loopThread.Invoke(() =>

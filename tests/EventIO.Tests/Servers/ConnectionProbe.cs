@@ -3,15 +3,19 @@ using EventIO.Net;
 using EventIO.Servers;
 using EventIO.Tests.Infrastructure;
 
-namespace EventIO.Tests.Hostile;
+namespace EventIO.Tests.Servers;
 
-/// <summary>A connection factory that remembers every <see cref="TcpEchoConnection"/> it made (loop thread only).</summary>
-internal sealed class ConnectionProbe
+/// <summary>
+/// A connection factory that remembers every <see cref="TcpEchoConnection"/> it made (loop thread only),
+/// optionally configuring each accepted socket first (for example, a small send buffer).
+/// </summary>
+internal sealed class ConnectionProbe(Action<Socket>? configure = null)
 {
     private readonly List<TcpEchoConnection> _created = [];
 
     public Func<EventLoop, Socket, TcpConnection> Factory => (loop, socket) =>
     {
+        configure?.Invoke(socket);
         var connection = new TcpEchoConnection(loop, socket);
         _created.Add(connection);
         return connection;
