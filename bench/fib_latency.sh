@@ -6,24 +6,11 @@
 #   bench/fib_latency.sh [ROUNDS=3] [SECONDS=5]
 # Prints p50/p99 per phase and the ratio busy/idle of the p99 (the bar: <= 1.5).
 set -euo pipefail
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$HERE")
-export BENCH_OUT=${BENCH_OUT:-$HERE/out}
 ROUNDS=${1:-3}
 SECS=${2:-5}
-[[ -x $BENCH_OUT/echoload ]] || "$ROOT/../shared/bench/build.sh"
-dotnet publish "$ROOT/src/EventIO.Cli" -c Release -o "$BENCH_OUT/eventio" --nologo -v quiet >/dev/null
-
-TCP=$((20000 + RANDOM % 10000)); FIB=$((TCP + 1))
-taskset -c 0 "$BENCH_OUT/eventio/eventio" serve --only tcp-echo,udp-fib --tcp-echo-port $TCP --fib-port $FIB --log-level warning &
-SRV=$!
-FIBPID=
-cleanup() { [[ -n $FIBPID ]] && kill $FIBPID 2>/dev/null; kill $SRV 2>/dev/null; wait 2>/dev/null || true; }
-trap cleanup EXIT
-taskset -c 1 "$BENCH_OUT/echoload" tcp -p $TCP -r -d 10 >/dev/null 2>&1   # readiness probe
-
-load() { taskset -c 1 "$BENCH_OUT/echoload" tcp -p $TCP -c 10 -s 64 -w 2 -d "$SECS" -S $SRV 2>/dev/null; }
-field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+source "$(dirname "${BASH_SOURCE[0]}")/latency_lib.sh"
+FIB=$((TCP + 1))
+start_server --only tcp-echo,udp-fib --fib-port $FIB
 
 printf '%-6s %-6s %10s %10s %10s %8s\n' round phase rps p50_us p99_us srv_cpu
 for r in $(seq 1 "$ROUNDS"); do
@@ -41,9 +28,9 @@ while True:
         if reply != b'3524578': sys.exit('bad reply: %r' % reply)
         key.fileobj.send(b'32')
 PY
-  FIBPID=$!
+  BGPID=$!
   busy=$(load)
-  kill $FIBPID; wait $FIBPID 2>/dev/null || true; FIBPID=
+  kill $BGPID; wait $BGPID 2>/dev/null || true; BGPID=
   for phase in idle busy; do
     line=${!phase}
     printf '%-6s %-6s %10s %10s %10s %8s\n' "$r" "$phase" "$(field rps <<<"$line")" "$(field p50_us <<<"$line")" "$(field p99_us <<<"$line")" "$(field cpu_server_pct <<<"$line")"

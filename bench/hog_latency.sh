@@ -6,25 +6,11 @@
 #   bench/hog_latency.sh [ROUNDS=3] [SECONDS=5] [HOGS=8]
 # Prints p50/p99 and RSS per phase, the p99 ratio hogs/none and the RSS growth per hog (the watermark is 1 MiB).
 set -euo pipefail
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$HERE")
-export BENCH_OUT=${BENCH_OUT:-$HERE/out}
 ROUNDS=${1:-3}
 SECS=${2:-5}
 HOGS=${3:-8}
-[[ -x $BENCH_OUT/echoload ]] || "$ROOT/../shared/bench/build.sh"
-dotnet publish "$ROOT/src/EventIO.Cli" -c Release -o "$BENCH_OUT/eventio" --nologo -v quiet >/dev/null
-
-TCP=$((20000 + RANDOM % 10000))
-taskset -c 0 "$BENCH_OUT/eventio/eventio" serve --only tcp-echo --tcp-echo-port $TCP --log-level warning &
-SRV=$!
-HOGPID=
-cleanup() { [[ -n $HOGPID ]] && kill $HOGPID 2>/dev/null; kill $SRV 2>/dev/null; wait 2>/dev/null || true; }
-trap cleanup EXIT
-taskset -c 1 "$BENCH_OUT/echoload" tcp -p $TCP -r -d 10 >/dev/null 2>&1   # readiness probe
-
-load() { taskset -c 1 "$BENCH_OUT/echoload" tcp -p $TCP -c 10 -s 64 -w 2 -d "$SECS" -S $SRV 2>/dev/null; }
-field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+source "$(dirname "${BASH_SOURCE[0]}")/latency_lib.sh"
+start_server --only tcp-echo
 rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$SRV/status"; }
 
 printf '%-6s %-6s %10s %10s %10s %8s %8s\n' round phase rps p50_us p99_us srv_cpu rss_mib
@@ -53,10 +39,10 @@ for i in range(hogs):
 while True:
     signal.pause()
 PY
-  HOGPID=$!
+  BGPID=$!
   hogs=$(load); hogs_rss=$(rss_mib)
-  kill $HOGPID 2>/dev/null || true
-  status=0; wait $HOGPID || status=$?; HOGPID=
+  kill $BGPID 2>/dev/null || true
+  status=0; wait $BGPID || status=$?; BGPID=
   if [[ $status -ne 0 ]]; then echo "FAILED: a hog exited $status" >&2; exit 1; fi
   for phase in none hogs; do
     line=${!phase}; rss_var=${phase}_rss
