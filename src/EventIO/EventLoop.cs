@@ -50,6 +50,8 @@ public sealed class EventLoop : IDisposable
     private volatile bool _disposed;
     private int _loopThreadId;     // managed id of the thread inside Run/RunOnce, 0 when none
     private long _now;             // Stopwatch ticks, cached per turn
+    private long _callbackStart;   // when the callback now running started (the previous one's end)
+    private Registration? _dispatching; // the registration whose handler is being called
     private readonly long _slowTicks; // SlowCallbackThreshold in Stopwatch ticks; long.MaxValue: off
 
     /// <summary>Creates a loop with its poller and waker. Throws if the OS refuses either.</summary>
@@ -90,6 +92,16 @@ public sealed class EventLoop : IDisposable
 
     /// <summary>True when called on the thread that is running the loop.</summary>
     public bool IsOnLoopThread => Volatile.Read(ref _loopThreadId) == Environment.CurrentManagedThreadId;
+
+    // Loop-thread-only members may run: on the loop thread, or while no thread runs the loop (one read).
+    private bool OnLoopThreadOrIdle
+    {
+        get
+        {
+            int owner = Volatile.Read(ref _loopThreadId);
+            return owner == 0 || owner == Environment.CurrentManagedThreadId;
+        }
+    }
 
     /// <summary>Handler calls, timers and posted actions that held the loop longer than <see cref="EventLoopOptions.SlowCallbackThreshold"/>.</summary>
     public long SlowCallbackCount { get; private set; }
@@ -181,7 +193,7 @@ public sealed class EventLoop : IDisposable
             _poller.Remove(reg.Descriptor);
         }
 
-        if (reg.Descriptor < _byDescriptor.Length && ReferenceEquals(_byDescriptor[reg.Descriptor], reg))
+        if (ReferenceEquals(_byDescriptor[reg.Descriptor], reg))
         {
             _byDescriptor[reg.Descriptor] = null;
         }
@@ -199,6 +211,11 @@ public sealed class EventLoop : IDisposable
     {
         ArgumentNullException.ThrowIfNull(handler);
         EnsureLoopThread();
+        if (ReferenceEquals(_dispatching?.Handler, handler))
+        {
+            return; // marked before it was called
+        }
+
         if (_byHandler.TryGetValue(handler, out Registration? reg))
         {
             MarkDirty(reg);
@@ -296,11 +313,14 @@ public sealed class EventLoop : IDisposable
 
     /// <summary>As <see cref="CallLater(TimeSpan, Action)"/>, passing <paramref name="state"/> instead of capturing it.</summary>
     public TimerHandle CallLater(TimeSpan delay, Action<object?> action, object? state)
+        => CallAt(SaturatingAdd(Stopwatch.GetTimestamp(), ToTimestampTicks(delay)), action, state);
+
+    /// <summary>As <see cref="CallLater(TimeSpan, Action{object?}, object?)"/>, due at a <see cref="Stopwatch"/> timestamp. Loop thread only.</summary>
+    internal TimerHandle CallAt(long dueTimestamp, Action<object?> action, object? state)
     {
         ArgumentNullException.ThrowIfNull(action);
         EnsureUsable();
-        long now = Stopwatch.GetTimestamp();
-        var timer = new TimerHandle(this, SaturatingAdd(now, ToTimestampTicks(delay)), _timers.NextSequence(), action, state);
+        var timer = new TimerHandle(this, dueTimestamp, _timers.NextSequence(), action, state);
         _timers.Add(timer);
         return timer;
     }
@@ -316,7 +336,7 @@ public sealed class EventLoop : IDisposable
             return;
         }
 
-        if (IsRunning && !IsOnLoopThread)
+        if (!OnLoopThreadOrIdle)
         {
             throw new InvalidOperationException("Stop the loop and let Run return before disposing it.");
         }
@@ -334,7 +354,7 @@ public sealed class EventLoop : IDisposable
 
     internal void CancelTimer(TimerHandle timer)
     {
-        if (!IsRunning || IsOnLoopThread)
+        if (OnLoopThreadOrIdle)
         {
             _timers.Remove(timer);
         }
@@ -347,9 +367,9 @@ public sealed class EventLoop : IDisposable
     private int RunTurn(int maxWaitMs)
     {
         SyncInterest();
-        _now = Stopwatch.GetTimestamp();
         int ready = _poller.Wait(_events, ComputeTimeout(maxWaitMs));
         _now = Stopwatch.GetTimestamp();
+        _callbackStart = _now;
         int work = Dispatch(ready);
         work += RunDueTimers();
         work += RunPosted();
@@ -416,7 +436,7 @@ public sealed class EventLoop : IDisposable
             return maxWaitMs;
         }
 
-        int timerMs = ToWaitMilliseconds(nextDue - _now);
+        int timerMs = ToWaitMilliseconds(nextDue - Stopwatch.GetTimestamp());
         return maxWaitMs < 0 ? timerMs : Math.Min(timerMs, maxWaitMs);
     }
 
@@ -424,7 +444,6 @@ public sealed class EventLoop : IDisposable
     private int Dispatch(int count)
     {
         int dispatched = 0;
-        long started = _now; // each handler's end time is the next one's start: one clock read per handler
         for (int i = 0; i < count; i++)
         {
             ReadyEvent ev = _events[i];
@@ -463,6 +482,7 @@ public sealed class EventLoop : IDisposable
 
             dispatched++;
             MarkDirty(reg);
+            _dispatching = reg; // its Update calls are redundant now: it is already marked
             try
             {
                 if ((ready & Interest.Readable) != 0)
@@ -488,13 +508,8 @@ public sealed class EventLoop : IDisposable
                 }
             }
 
-            long ended = Stopwatch.GetTimestamp();
-            if (ended - started > _slowTicks)
-            {
-                ReportSlow(handler, ended - started);
-            }
-
-            started = ended;
+            _dispatching = null;
+            ReportIfSlow(handler);
         }
 
         return dispatched;
@@ -541,7 +556,6 @@ public sealed class EventLoop : IDisposable
     // Runs a timer or posted callback: exceptions are logged, slowness is reported.
     private void Invoke(Action<object?> action, object? state)
     {
-        long started = Stopwatch.GetTimestamp();
         try
         {
             action(state);
@@ -551,11 +565,19 @@ public sealed class EventLoop : IDisposable
             EventLoopLog.CallbackFailed(_logger, ex);
         }
 
-        long elapsed = Stopwatch.GetTimestamp() - started;
+        // Name what the user wrote: the Action behind Post(Action)/CallLater(Action), else the callback.
+        ReportIfSlow(state is Delegate inner && action == s_invokeAction ? inner : action);
+    }
+
+    // One clock read per callback: each one's end is the next one's start (the first starts after the wait).
+    private void ReportIfSlow(object callback)
+    {
+        long ended = Stopwatch.GetTimestamp();
+        long elapsed = ended - _callbackStart;
+        _callbackStart = ended;
         if (elapsed > _slowTicks)
         {
-            // Name what the user wrote: the Action behind Post(Action)/CallLater(Action), else the callback.
-            ReportSlow(state is Delegate inner && action == s_invokeAction ? inner : action, elapsed);
+            ReportSlow(callback, elapsed);
         }
     }
 
@@ -663,6 +685,12 @@ public sealed class EventLoop : IDisposable
 
     private void Wake()
     {
+        // The loop thread itself is not waiting: its next timeout check sees the posted work or the stop.
+        if (IsOnLoopThread)
+        {
+            return;
+        }
+
         // Only the first waker since the loop last drained writes to the eventfd.
         if (Interlocked.Exchange(ref _wakePending, 1) == 0 && !_disposed)
         {
@@ -693,8 +721,7 @@ public sealed class EventLoop : IDisposable
 
     private void EnsureLoopThread()
     {
-        int owner = Volatile.Read(ref _loopThreadId);
-        if (owner != 0 && owner != Environment.CurrentManagedThreadId)
+        if (!OnLoopThreadOrIdle)
         {
             throw new InvalidOperationException("This EventLoop member must be called on the loop thread; use Post from other threads.");
         }

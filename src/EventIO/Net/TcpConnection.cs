@@ -33,7 +33,6 @@ public abstract class TcpConnection : IEventHandler, IDisposable
     private bool _readPaused;        // back-pressure: too much queued
     private bool _peerClosed;        // read end of stream
     private bool _closeWhenFlushed;  // graceful close requested
-    private bool _dispatching;       // inside HandleReceive/HandleSend: the loop re-reads our wants anyway
     private bool _lingering;         // flushed and sent FIN; discarding input until the peer's FIN
     private TimerHandle? _lingerTimer;
 
@@ -92,63 +91,44 @@ public abstract class TcpConnection : IEventHandler, IDisposable
     /// <inheritdoc/>
     public void HandleReceive()
     {
-        _dispatching = true;
-        try
+        if (_lingering)
         {
-            if (_lingering)
+            Discard();
+            return;
+        }
+
+        for (int reads = 0; reads < _options.MaxReadsPerTurn && WantsToReceive; reads++)
+        {
+            Span<byte> buffer = Loop.ReceiveBuffer;
+            int n = StreamCalls.Receive(_socket.SafeHandle, buffer);
+            if (n < 0)
             {
-                Discard();
+                if (!IsTransient(n))
+                {
+                    Close(); // reset or other failure: nothing more can be delivered
+                }
+
                 return;
             }
 
-            for (int reads = 0; reads < _options.MaxReadsPerTurn && WantsToReceive; reads++)
+            if (n == 0)
             {
-                Span<byte> buffer = Loop.ReceiveBuffer;
-                int n = StreamCalls.Receive(_socket.SafeHandle, buffer);
-                if (n < 0)
-                {
-                    if (!IsTransient(n))
-                    {
-                        Close(); // reset or other failure: nothing more can be delivered
-                    }
-
-                    return;
-                }
-
-                if (n == 0)
-                {
-                    _peerClosed = true;
-                    OnPeerClosed();
-                    return;
-                }
-
-                _lastReceived = Loop.TurnTimestamp;
-                OnReceived(buffer[..n]);
-                if (n < buffer.Length)
-                {
-                    return; // drained: skip the read that would only say EAGAIN
-                }
+                _peerClosed = true;
+                OnPeerClosed();
+                return;
             }
-        }
-        finally
-        {
-            _dispatching = false;
+
+            _lastReceived = Loop.TurnTimestamp;
+            OnReceived(buffer[..n]);
+            if (n < buffer.Length)
+            {
+                return; // drained: skip the read that would only say EAGAIN
+            }
         }
     }
 
     /// <inheritdoc/>
-    public void HandleSend()
-    {
-        _dispatching = true;
-        try
-        {
-            Flush();
-        }
-        finally
-        {
-            _dispatching = false;
-        }
-    }
+    public void HandleSend() => Flush();
 
     /// <summary>
     /// Sends <paramref name="data"/>: written at once as far as the socket takes it, the rest queued and
@@ -184,7 +164,7 @@ public abstract class TcpConnection : IEventHandler, IDisposable
             _readPaused |= pause;
             if (wasEmpty || pause)
             {
-                RequestUpdate();
+                Loop.Update(this);
             }
         }
 
@@ -211,7 +191,7 @@ public abstract class TcpConnection : IEventHandler, IDisposable
         }
         else
         {
-            RequestUpdate();
+            Loop.Update(this);
         }
     }
 
@@ -314,16 +294,15 @@ public abstract class TcpConnection : IEventHandler, IDisposable
             return;
         }
 
-        long idle = System.Diagnostics.Stopwatch.GetTimestamp() - _lastReceived;
-        if (idle >= _idleTicks)
+        long due = _lastReceived + _idleTicks;
+        if (System.Diagnostics.Stopwatch.GetTimestamp() >= due)
         {
             ClosedForIdleness = true;
             Close();
             return;
         }
 
-        long rest = _idleTicks - idle;
-        _idleTimer = Loop.CallLater(TimeSpan.FromSeconds((double)rest / System.Diagnostics.Stopwatch.Frequency), s_checkIdle, this);
+        _idleTimer = Loop.CallAt(due, s_checkIdle, this);
     }
 
     private void FinishGracefulClose()
@@ -346,7 +325,7 @@ public abstract class TcpConnection : IEventHandler, IDisposable
 
         _lingering = true;
         _lingerTimer = Loop.CallLater(_options.LingerTimeout, s_lingerExpired, this);
-        RequestUpdate();
+        Loop.Update(this);
     }
 
     // Lingering: read and drop until the peer's FIN (or an error), then close.
@@ -371,12 +350,4 @@ public abstract class TcpConnection : IEventHandler, IDisposable
 
     // -EAGAIN (nothing now) and -EINTR: try again when the loop next reports readiness.
     private static bool IsTransient(int negativeErrno) => negativeErrno is -Libc.EAGAIN or -Libc.EINTR;
-
-    private void RequestUpdate()
-    {
-        if (!_dispatching)
-        {
-            Loop.Update(this);
-        }
-    }
 }
