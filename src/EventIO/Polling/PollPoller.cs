@@ -111,10 +111,10 @@ internal sealed unsafe class PollPoller : IPoller
 
         // Start each scan where the last one stopped, so that when more descriptors are ready than
         // events fit, the ones at the end of the array are not starved.
-        int start = _scanStart % _count;
-        for (int k = 0; k < _count && filled < events.Length; k++)
+        // poll returns how many entries have revents set: stop once all of them are found.
+        int i = _scanStart % _count;
+        for (int k = 0; k < _count && filled < events.Length && filled < rc; k++, i = i + 1 == _count ? 0 : i + 1)
         {
-            int i = (start + k) % _count;
             short re = _fds[i].revents;
             if (re == 0)
             {

@@ -101,26 +101,30 @@ internal sealed unsafe class SelectPoller : IPoller
 
         int filled = 0;
         int span = _maxFd + 1;
-        int start = _scanStart % span;
-        for (int k = 0; k < span && filled < events.Length; k++)
+        // select returns the number of set bits (a descriptor both readable and writable counts twice):
+        // stop once all of them are found.
+        int remaining = rc;
+        int d = _scanStart % span;
+        for (int k = 0; k < span && filled < events.Length && remaining > 0; k++, d = d + 1 == span ? 0 : d + 1)
         {
-            int fd = (start + k) % span;
-            ulong bit = 1UL << (fd & 63);
+            ulong bit = 1UL << (d & 63);
             Interest ready = Interest.None;
-            if ((readSet.fds_bits[fd >> 6] & bit) != 0)
+            if ((readSet.fds_bits[d >> 6] & bit) != 0)
             {
                 ready |= Interest.Readable;
+                remaining--;
             }
 
-            if ((writeSet.fds_bits[fd >> 6] & bit) != 0)
+            if ((writeSet.fds_bits[d >> 6] & bit) != 0)
             {
                 ready |= Interest.Writable;
+                remaining--;
             }
 
             if (ready != Interest.None)
             {
-                events[filled++] = new ReadyEvent(_tokens[fd], ready, Failed: false);
-                _scanStart = fd + 1;
+                events[filled++] = new ReadyEvent(_tokens[d], ready, Failed: false);
+                _scanStart = d + 1;
             }
         }
 
