@@ -81,7 +81,7 @@ public sealed class UdpFibonacciServer : UdpServer
 
         // A full queue is refused before the request is built, so a flood of heavy requests allocates
         // nothing; TryRun still has the last word when the queue has room.
-        if (_pool.QueuedCount >= _pool.QueueCapacity || !_pool.TryRun(new Request(this, n, CopyAddress(remote)), s_compute, s_respond))
+        if (_pool.IsFull || !_pool.TryRun(new Request(this, n, CopyAddress(remote)), s_compute, s_respond))
         {
             if (_pool.IsShutDown)
             {

@@ -13,7 +13,6 @@ internal static partial class Libc
     internal const uint EPOLLOUT = 0x004;
     internal const uint EPOLLERR = 0x008;
     internal const uint EPOLLHUP = 0x010;
-    internal const uint EPOLLRDHUP = 0x2000;
 
     /// <summary>
     /// <c>struct epoll_event</c> as glibc declares it on x86-64: <c>__attribute__((packed))</c>,

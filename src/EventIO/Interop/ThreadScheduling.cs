@@ -17,13 +17,14 @@ internal static class ThreadScheduling
 
     /// <summary>
     /// Puts the calling thread under SCHED_IDLE: it runs only when nothing else on its CPU wants to, and a
-    /// waking normal thread preempts it at once (needs no privilege). Returns false where unsupported.
+    /// waking normal thread preempts it at once (needs no privilege). Returns false where unsupported;
+    /// <paramref name="tid"/> is the thread's kernel id (-1 where unsupported).
     /// </summary>
-    internal static unsafe bool TrySetIdlePolicy()
+    internal static unsafe bool TrySetIdlePolicy(out int tid)
     {
-        long tid = CurrentThreadId();
+        tid = (int)CurrentThreadId();
         Libc.sched_param param = default;
-        return tid > 0 && Libc.sched_setscheduler((int)tid, Libc.SCHED_IDLE, &param) == 0;
+        return tid > 0 && Libc.sched_setscheduler(tid, Libc.SCHED_IDLE, &param) == 0;
     }
 
     /// <summary>
@@ -35,9 +36,6 @@ internal static class ThreadScheduling
         Libc.sched_param param = default;
         return tid > 0 && OperatingSystem.IsLinux() && Libc.sched_setscheduler(tid, Libc.SCHED_OTHER, &param) == 0;
     }
-
-    /// <summary>The calling thread's kernel id (gettid), or -1 where unsupported.</summary>
-    internal static int CurrentThreadIdOrNone() => (int)CurrentThreadId();
 
     private static long CurrentThreadId()
     {

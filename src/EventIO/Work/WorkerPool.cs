@@ -30,6 +30,7 @@ public sealed class WorkerPool : IDisposable
     private readonly bool[] _workerBusy; // true while worker i runs an item; under _gate
     private readonly object _gate = new();
     private readonly WorkerPriority _priority;
+    private int _queued; // _queue.Count, written under _gate, readable without it
     private volatile bool _shutdown; // written under _gate; read without it by IsShutDown
     private int _running;
 
@@ -65,17 +66,11 @@ public sealed class WorkerPool : IDisposable
     /// <summary>The most items that may wait for a worker.</summary>
     public int QueueCapacity { get; }
 
-    /// <summary>Items waiting for a worker now.</summary>
-    public int QueuedCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _queue.Count;
-            }
-        }
-    }
+    /// <summary>Items waiting for a worker now. Any thread; without a lock, so it may already be stale.</summary>
+    public int QueuedCount => Volatile.Read(ref _queued);
+
+    /// <summary>True while the queue holds <see cref="QueueCapacity"/> items: <see cref="TryRun{TState, TResult}"/> would refuse. Any thread; advisory, as <see cref="QueuedCount"/>.</summary>
+    public bool IsFull => QueuedCount >= QueueCapacity;
 
     /// <summary>Workers registered as running under SCHED_IDLE (for tests).</summary>
     internal int IdlePolicyWorkers
@@ -107,7 +102,7 @@ public sealed class WorkerPool : IDisposable
     {
         ArgumentNullException.ThrowIfNull(work);
         ArgumentNullException.ThrowIfNull(onCompleted);
-        return TryRun(work, static w => w(), (_, result) => onCompleted(result));
+        return TryRun((work, onCompleted), static s => s.work(), static (s, result) => s.onCompleted(result));
     }
 
     /// <summary>
@@ -127,6 +122,7 @@ public sealed class WorkerPool : IDisposable
             }
 
             _queue.Enqueue(new WorkItem<TState, TResult>(state, work, onCompleted));
+            Volatile.Write(ref _queued, _queue.Count);
             Monitor.Pulse(_gate);
         }
 
@@ -155,6 +151,7 @@ public sealed class WorkerPool : IDisposable
                 _shutdown = true;
                 cancelled = [.. _queue];
                 _queue.Clear();
+                Volatile.Write(ref _queued, 0);
                 Monitor.PulseAll(_gate);
                 LeaveIdlePolicy();
             }
@@ -188,14 +185,13 @@ public sealed class WorkerPool : IDisposable
     // nothing left to do but exit) to the normal policy, where permitted (CAP_SYS_NICE or RLIMIT_NICE);
     // a worker still running an item keeps the priority its work was given. Registering, leaving and the
     // shutdown all happen under _gate, so a thread id is only used while its worker is alive.
-    private bool EnterIdlePolicy(int index)
+    private void EnterIdlePolicy(int index)
     {
-        if (!Interop.ThreadScheduling.TrySetIdlePolicy())
+        if (!Interop.ThreadScheduling.TrySetIdlePolicy(out int tid))
         {
-            return false;
+            return;
         }
 
-        int tid = Interop.ThreadScheduling.CurrentThreadIdOrNone();
         lock (_gate)
         {
             if (_shutdown)
@@ -207,8 +203,6 @@ public sealed class WorkerPool : IDisposable
                 _workerTids[index] = tid;
             }
         }
-
-        return true;
     }
 
     // Under _gate.
@@ -228,13 +222,16 @@ public sealed class WorkerPool : IDisposable
 
     private void WorkerMain(object? index)
     {
-        _ = _priority switch
-        {
-            WorkerPriority.Low => Interop.ThreadScheduling.TrySetNice(LowPriorityNice),
-            WorkerPriority.Idle => EnterIdlePolicy((int)index!),
-            _ => true,
-        };
         int me = (int)index!;
+        if (_priority == WorkerPriority.Low)
+        {
+            Interop.ThreadScheduling.TrySetNice(LowPriorityNice);
+        }
+        else if (_priority == WorkerPriority.Idle)
+        {
+            EnterIdlePolicy(me);
+        }
+
         while (true)
         {
             WorkItem item;
@@ -253,6 +250,7 @@ public sealed class WorkerPool : IDisposable
                 }
 
                 item = _queue.Dequeue();
+                Volatile.Write(ref _queued, _queue.Count);
                 _workerBusy[me] = true;
             }
 
