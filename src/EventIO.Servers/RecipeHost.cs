@@ -47,7 +47,7 @@ public sealed class RecipeHost : IDisposable
             if (options.Servers.HasFlag(ServerKinds.TcpEcho))
             {
                 var tcpOptions = new TcpServerOptions { IdleTimeout = options.IdleTimeout, MaxConnections = options.MaxConnections };
-                TcpEchoServer = Bind("tcp-echo", options.TcpEchoPort, ep => new TcpServer(Loop, ep, TcpEchoConnection.Create, tcpOptions));
+                TcpEchoServer = Bind("tcp-echo", options.TcpEchoPort, ep => new TcpServer(Loop, ep, TcpEchoConnection.Create, tcpOptions), static s => s.LocalEndPoint);
                 Loop.Add(TcpEchoServer);
             }
 
@@ -155,7 +155,7 @@ public sealed class RecipeHost : IDisposable
     private T AddUdp<T>(string name, int port, Func<IPEndPoint, T> create)
         where T : UdpServer
     {
-        T server = Bind(name, port, create);
+        T server = Bind(name, port, create, static s => s.LocalEndPoint);
         _udpServers.Add((name, server));
         Loop.Add(server);
         return server;
@@ -179,7 +179,7 @@ public sealed class RecipeHost : IDisposable
         }
     }
 
-    private T Bind<T>(string name, int port, Func<IPEndPoint, T> create)
+    private T Bind<T>(string name, int port, Func<IPEndPoint, T> create, Func<T, IPEndPoint> boundTo)
     {
         var endPoint = new IPEndPoint(_options.Host, port);
         T server;
@@ -192,12 +192,7 @@ public sealed class RecipeHost : IDisposable
             throw new ListenException(name, endPoint, ex);
         }
 
-        _listeners.Add(new Listener(name, server switch
-        {
-            UdpServer udp => udp.LocalEndPoint,
-            TcpServer tcp => tcp.LocalEndPoint,
-            _ => endPoint,
-        }));
+        _listeners.Add(new Listener(name, boundTo(server)));
         return server;
     }
 }

@@ -176,24 +176,30 @@ internal static class LoadGenerator
     }
 
     private static TcpLoadConnection[] OpenTcp(LoadRun run)
+        => OpenAll(run.Settings, i => new TcpLoadConnection(run, ConnectTcp(run.Settings, i), (uint)i));
+
+    private static UdpLoadSocket[] OpenUdp(LoadRun run)
+        => OpenAll(run.Settings, i => new UdpLoadSocket(run, ConnectUdp(run.Settings, i), (uint)i));
+
+    // Opens settings.Connections sockets with open(i); if one fails, closes those already open and rethrows.
+    private static T[] OpenAll<T>(BenchSettings settings, Func<int, T> open)
+        where T : IDisposable
     {
-        BenchSettings settings = run.Settings;
-        var connections = new List<TcpLoadConnection>(settings.Connections);
+        var opened = new List<T>(settings.Connections);
         try
         {
             for (int i = 0; i < settings.Connections; i++)
             {
-                Socket socket = ConnectTcp(settings, i);
-                connections.Add(new TcpLoadConnection(run, socket, (uint)i));
+                opened.Add(open(i));
             }
 
-            return [.. connections];
+            return [.. opened];
         }
         catch
         {
-            foreach (TcpLoadConnection connection in connections)
+            foreach (T item in opened)
             {
-                connection.Dispose();
+                item.Dispose();
             }
 
             throw;
@@ -242,10 +248,7 @@ internal static class LoadGenerator
         catch (SocketException ex)
         {
             socket.Dispose();
-            string reason = ex.SocketErrorCode == SocketError.ConnectionRefused
-                ? "connection refused: nothing is listening there (start `eventio serve`)"
-                : ex.Message;
-            throw SetupFailed(settings, index, reason, ex);
+            throw SetupFailed(settings, index, Reason(ex), ex);
         }
         catch
         {
@@ -254,47 +257,28 @@ internal static class LoadGenerator
         }
     }
 
-    private static UdpLoadSocket[] OpenUdp(LoadRun run)
+    // Connected: only the server's datagrams arrive, and ICMP errors are reported.
+    private static Socket ConnectUdp(BenchSettings settings, int index)
     {
-        BenchSettings settings = run.Settings;
-        var sockets = new List<UdpLoadSocket>(settings.Connections);
+        Socket socket;
         try
         {
-            for (int i = 0; i < settings.Connections; i++)
-            {
-                Socket socket;
-                try
-                {
-                    socket = new Socket(settings.Server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-                }
-                catch (SocketException ex)
-                {
-                    throw SetupFailed(settings, i, ex.Message, ex);
-                }
-
-                try
-                {
-                    socket.Connect(settings.Server); // connected: only the server's datagrams, and ICMP errors reported
-                }
-                catch (SocketException ex)
-                {
-                    socket.Dispose();
-                    throw SetupFailed(settings, i, ex.Message, ex);
-                }
-
-                sockets.Add(new UdpLoadSocket(run, socket, (uint)i));
-            }
-
-            return [.. sockets];
+            socket = new Socket(settings.Server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         }
-        catch
+        catch (SocketException ex)
         {
-            foreach (UdpLoadSocket socket in sockets)
-            {
-                socket.Dispose();
-            }
+            throw SetupFailed(settings, index, ex.Message, ex);
+        }
 
-            throw;
+        try
+        {
+            socket.Connect(settings.Server);
+            return socket;
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw SetupFailed(settings, index, ex.Message, ex);
         }
     }
 
@@ -334,14 +318,15 @@ internal static class LoadGenerator
         }
         catch (SocketException ex)
         {
-            string reason = ex.SocketErrorCode == SocketError.ConnectionRefused
-                ? "connection refused: nothing is listening there (start `eventio serve`)"
-                : ex.Message;
-            throw new ClientException($"bench: udp {server}: {reason}", ex);
+            throw new ClientException($"bench: udp {server}: {Reason(ex)}", ex);
         }
 
         throw new ClientException($"bench: no echo from udp {server} within {limit.TotalMilliseconds:0} ms (is `eventio serve` running?)");
     }
+
+    private static string Reason(SocketException ex) => ex.SocketErrorCode == SocketError.ConnectionRefused
+        ? "connection refused: nothing is listening there (start `eventio serve`)"
+        : ex.Message;
 
     private static ClientException SetupFailed(BenchSettings settings, int index, string reason, Exception? inner = null)
     {

@@ -96,7 +96,7 @@ internal sealed class LoadRun
     internal void Complete(long now, long sentAt)
     {
         Completed++;
-        if (now >= WindowStart && now < WindowEnd)
+        if (InWindow(now))
         {
             Measured++;
             if (sentAt >= WindowStart)
