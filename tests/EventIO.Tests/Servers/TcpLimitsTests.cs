@@ -10,8 +10,11 @@ public sealed class TcpLimitsTests
     [Fact]
     public void IdleTimeout_ClosesTheSilentPeer_AndSparesTheBusyOne()
     {
+        // Long enough that the busy client's sends are never that far apart, even when this thread is
+        // descheduled on a saturated machine (at 300 ms the busy one was sometimes closed too).
+        TimeSpan timeout = TestTimeouts.Scale(TimeSpan.FromSeconds(1));
         using var loop = new LoopThread();
-        TcpServer server = ServerTestSupport.StartTcpEcho(loop, options: new TcpServerOptions { IdleTimeout = TimeSpan.FromMilliseconds(300) });
+        TcpServer server = ServerTestSupport.StartTcpEcho(loop, options: new TcpServerOptions { IdleTimeout = timeout });
         var deadline = System.Diagnostics.Stopwatch.StartNew(); // before connecting: the server's clock starts later
         using Socket idle = Loopback.TcpConnect(server.LocalEndPoint);
         using Socket busy = Loopback.TcpConnect(server.LocalEndPoint);
@@ -34,7 +37,7 @@ public sealed class TcpLimitsTests
             }
         }
 
-        Assert.True(deadline.Elapsed >= TimeSpan.FromMilliseconds(300), $"closed after {deadline.Elapsed}, before the timeout");
+        Assert.True(deadline.Elapsed >= timeout, $"closed after {deadline.Elapsed}, before the timeout");
         busy.Send(one);
         Assert.Equal(one, Loopback.ReceiveExactly(busy, 1));
         Assert.Equal(1, loop.Invoke(() => server.IdleClosedCount));
