@@ -42,14 +42,14 @@ public class TimerBenchmarks
         for (int i = 0; i < Background; i++)
         {
             _loop.CallLater(TimeSpan.FromTicks(far + random.NextInt64(far)), s_fire, this);
-            _queue.Add(new TimerHandle(_loop, far + random.NextInt64(far), _queue.NextSequence(), s_fire, this));
+            _queue.Add(new TimerHandle(_loop, far + random.NextInt64(far), _queue.NextSequence(), 0, s_fire, this));
         }
 
         for (int i = 0; i < Batch; i++)
         {
             _delays[i] = TimeSpan.FromTicks(far + random.NextInt64(far));
-            _farHandles[i] = new TimerHandle(_loop, far + random.NextInt64(far), _queue.NextSequence(), s_fire, this);
-            _dueHandles[i] = new TimerHandle(_loop, 0, _queue.NextSequence(), s_fire, this);
+            _farHandles[i] = new TimerHandle(_loop, far + random.NextInt64(far), _queue.NextSequence(), 0, s_fire, this);
+            _dueHandles[i] = new TimerHandle(_loop, 0, _queue.NextSequence(), 0, s_fire, this);
         }
 
         if (CallLaterThenRunDue() != Batch || _fired != Batch)

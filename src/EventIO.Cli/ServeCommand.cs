@@ -11,21 +11,14 @@ namespace EventIO.Cli;
 /// <summary><c>eventio serve</c>: the recipe's four servers on one loop until Ctrl+C or SIGTERM.</summary>
 internal static class ServeCommand
 {
-    private static readonly Dictionary<string, ServerKinds> s_serverNames = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["udp-time"] = ServerKinds.UdpTime,
-        ["udp-echo"] = ServerKinds.UdpEcho,
-        ["tcp-echo"] = ServerKinds.TcpEcho,
-        ["udp-fib"] = ServerKinds.UdpFibonacci,
-    };
+    private static readonly string s_serverList = string.Join(", ", RecipeServers.All.Select(d => d.Name));
 
     internal static Command Create()
     {
         Option<IPAddress> host = CommonOptions.Host("Address every server binds.");
-        Option<int> timePort = CommonOptions.Port("--time-port", 14000, "UDP time server port (0 picks a free port).");
-        Option<int> echoPort = CommonOptions.Port("--echo-port", 15000, "UDP echo server port.");
-        Option<int> tcpEchoPort = CommonOptions.Port("--tcp-echo-port", 16000, "TCP echo server port.");
-        Option<int> fibPort = CommonOptions.Port("--fib-port", 16000, "UDP Fibonacci server port.");
+        var ports = RecipeServers.All.ToDictionary(
+            d => d.Name,
+            d => CommonOptions.Port("--" + d.PortOption, d.DefaultPort, $"{d.Description} port ({d.Protocol.ToString().ToUpperInvariant()}; 0 picks a free port)."));
         Option<int> workers = CommonOptions.Int("--workers", 16, 1, 1024, "Worker threads for the Fibonacci server.");
         Option<int> fibMax = CommonOptions.Int("--fib-max", UdpFibonacciServer.DefaultMaxN, 0, Fibonacci.MaxComputable, "Largest n the Fibonacci server computes.");
         var workerPriority = new Option<string>("--worker-priority")
@@ -38,16 +31,16 @@ internal static class ServeCommand
         backend.AcceptOnlyFromAmong("epoll", "poll", "select");
         var only = new Option<string[]>("--only")
         {
-            Description = "Start only these servers (udp-time, udp-echo, tcp-echo, udp-fib); repeat or separate with commas.",
+            Description = $"Start only these servers ({s_serverList}); repeat or separate with commas.",
             AllowMultipleArgumentsPerToken = true,
         };
         only.Validators.Add(r =>
         {
             foreach (string name in Split(r.Tokens.Select(t => t.Value)))
             {
-                if (!s_serverNames.ContainsKey(name))
+                if (RecipeServers.Find(name) is null)
                 {
-                    r.AddError($"--only: unknown server '{name}' (expected udp-time, udp-echo, tcp-echo or udp-fib).");
+                    r.AddError($"--only: unknown server '{name}' (expected one of {s_serverList}).");
                 }
             }
         });
@@ -57,31 +50,31 @@ internal static class ServeCommand
         Option<int> slowMs = CommonOptions.Int("--slow-callback-ms", 100, 1, 3_600_000, "Log any handler or callback that holds the loop longer than this (ms).");
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log messages shown (on stderr).", DefaultValueFactory = _ => LogLevel.Information };
 
-        var command = new Command("serve", "Run the recipe's servers on one event loop: UDP time :14000, UDP echo :15000, TCP echo :16000, UDP Fibonacci :16000.")
+        var command = new Command("serve", "Run the recipe's servers on one event loop: " + string.Join(", ", RecipeServers.All.Select(d => $"{d.Description} :{d.DefaultPort}")) + ".")
         {
-            host, timePort, echoPort, tcpEchoPort, fibPort, workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, slowMs, logLevel,
+            host,
         };
+        foreach (Option<int> port in ports.Values)
+        {
+            command.Options.Add(port);
+        }
+
+        foreach (Option option in new Option[] { workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, slowMs, logLevel })
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(result =>
         {
-            string[] onlyNames = result.GetValue(only) ?? [];
-            ServerKinds servers = onlyNames.Length == 0 ? ServerKinds.All : ServerKinds.None;
-            foreach (string name in Split(onlyNames))
-            {
-                servers |= s_serverNames[name];
-            }
-
             var options = new RecipeHostOptions
             {
                 Host = result.GetValue(host)!,
-                TimePort = result.GetValue(timePort),
-                EchoPort = result.GetValue(echoPort),
-                TcpEchoPort = result.GetValue(tcpEchoPort),
-                FibPort = result.GetValue(fibPort),
+                Servers = [.. Split(result.GetValue(only) ?? [])],
+                Ports = ports.ToDictionary(p => p.Key, p => result.GetValue(p.Value)),
                 Workers = result.GetValue(workers),
                 WorkerPriority = Enum.Parse<WorkerPriority>(result.GetValue(workerPriority)!, ignoreCase: true),
                 FibMax = result.GetValue(fibMax),
                 Backend = Enum.Parse<PollerBackend>(result.GetValue(backend)!, ignoreCase: true),
-                Servers = servers,
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
                 IdleTimeout = result.GetValue(idleTimeout) is double idle ? TimeSpan.FromSeconds(idle) : Timeout.InfiniteTimeSpan,
                 MaxConnections = result.GetValue(maxConnections),
@@ -117,14 +110,8 @@ internal static class ServeCommand
 
         using (host)
         {
-            foreach (Listener listener in host.Listeners)
-            {
-                Console.Out.WriteLine(listener);
-            }
-
-            Console.Out.Flush();
-
-            // The first Ctrl+C or SIGTERM shuts down gracefully; a second one exits at once.
+            // The first Ctrl+C or SIGTERM shuts down gracefully; a second one exits at once. Registered
+            // before the listening lines: a supervisor may signal as soon as it reads them.
             void OnSignal(PosixSignalContext context)
             {
                 context.Cancel = true;
@@ -137,6 +124,12 @@ internal static class ServeCommand
 
             using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
             using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            foreach (Listener listener in host.Listeners)
+            {
+                Console.Out.WriteLine(listener);
+            }
+
+            Console.Out.Flush();
             host.Run();
         }
 

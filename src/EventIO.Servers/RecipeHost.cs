@@ -8,53 +8,38 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace EventIO.Servers;
 
 /// <summary>
-/// The recipe's whole system on one loop: UDP time, UDP echo, TCP echo and UDP Fibonacci (with its worker
-/// pool), as <c>eventio serve</c> runs it. Binds everything in the constructor, serves in <see cref="Run"/>,
-/// and shuts down gracefully on <see cref="RequestShutdown"/>.
+/// The recipe's whole system on one loop: the servers of <see cref="RecipeServers.All"/> (UDP time, UDP echo,
+/// TCP echo and UDP Fibonacci with its worker pool), as <c>eventio serve</c> runs it. Binds everything in
+/// the constructor, serves in <see cref="Run"/>, and shuts down gracefully on <see cref="RequestShutdown"/>.
 /// </summary>
-/// <remarks><b>Threading:</b> construct and <see cref="Run"/> on one thread; <see cref="RequestShutdown"/> from any
-/// thread (a signal handler, say).</remarks>
+/// <remarks><b>Threading:</b> construct and <see cref="Run"/> on one thread (or construct, then run on
+/// another); <see cref="RequestShutdown"/> from any thread (a signal handler, say).</remarks>
 public sealed class RecipeHost : IDisposable
 {
     private readonly RecipeHostOptions _options;
+    private readonly ServerContext _context;
     private readonly List<Listener> _listeners = [];
-    private readonly List<(string Name, UdpServer Server)> _udpServers = [];
+    private readonly Dictionary<string, LoopHandler> _servers = new(StringComparer.OrdinalIgnoreCase);
     private readonly ILogger _logger;
     private int _shutdownRequested;
+    private int _draining; // TCP servers still flushing their connections during a shutdown
 
-    /// <summary>Creates the loop and binds every server <paramref name="options"/> asks for.</summary>
+    /// <summary>Creates the loop and binds every server <paramref name="options"/> asks for, in the table's order.</summary>
     /// <exception cref="ListenException">A server could not bind (the message names it and its address).</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">An option is out of range or names an unknown server.</exception>
     public RecipeHost(RecipeHostOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
         _logger = logger ?? NullLogger.Instance;
+        _context = new ServerContext(options);
         Loop = new EventLoop(new EventLoopOptions { Backend = options.Backend, Logger = logger, SlowCallbackThreshold = options.SlowCallbackThreshold });
         try
         {
-            if (options.Servers.HasFlag(ServerKinds.UdpTime))
+            foreach (ServerDefinition definition in options.SelectedServers())
             {
-                TimeServer = AddUdp("udp-time", options.TimePort, ep => new UdpTimeServer(Loop, ep));
-            }
-
-            if (options.Servers.HasFlag(ServerKinds.UdpEcho))
-            {
-                EchoServer = AddUdp("udp-echo", options.EchoPort, ep => new UdpEchoServer(Loop, ep));
-            }
-
-            if (options.Servers.HasFlag(ServerKinds.TcpEcho))
-            {
-                var tcpOptions = new TcpServerOptions { IdleTimeout = options.IdleTimeout, MaxConnections = options.MaxConnections };
-                TcpEchoServer = Bind("tcp-echo", options.TcpEchoPort, ep => new TcpServer(Loop, ep, TcpEchoConnection.Create, tcpOptions), static s => s.LocalEndPoint);
-                Loop.Add(TcpEchoServer);
-            }
-
-            if (options.Servers.HasFlag(ServerKinds.UdpFibonacci))
-            {
-                Pool = new WorkerPool(Loop, options.Workers, options.WorkQueueCapacity, options.WorkerPriority);
-                FibonacciServer = AddUdp("udp-fib", options.FibPort, ep => new UdpFibonacciServer(Loop, ep, Pool, options.FibMax));
+                Start(definition);
             }
         }
         catch
@@ -70,20 +55,11 @@ public sealed class RecipeHost : IDisposable
     /// <summary>Every listening socket, in start order, with the address really bound.</summary>
     public IReadOnlyList<Listener> Listeners => _listeners;
 
-    /// <summary>The UDP time server, if started.</summary>
-    public UdpTimeServer? TimeServer { get; }
+    /// <summary>The servers started, by name (<c>udp-time</c>, …).</summary>
+    public IReadOnlyDictionary<string, LoopHandler> Servers => _servers;
 
-    /// <summary>The UDP echo server, if started.</summary>
-    public UdpEchoServer? EchoServer { get; }
-
-    /// <summary>The TCP echo server, if started.</summary>
-    public TcpServer? TcpEchoServer { get; }
-
-    /// <summary>The UDP Fibonacci server, if started.</summary>
-    public UdpFibonacciServer? FibonacciServer { get; }
-
-    /// <summary>The Fibonacci server's worker pool, if started.</summary>
-    public WorkerPool? Pool { get; }
+    /// <summary>The worker pool, if a server asked for one.</summary>
+    public WorkerPool? Pool => _context.PoolIfStarted;
 
     /// <summary>
     /// Serves until a shutdown completes (or <paramref name="cancellationToken"/> stops the loop at once), then
@@ -98,7 +74,7 @@ public sealed class RecipeHost : IDisposable
 
     /// <summary>
     /// Starts a graceful shutdown from any thread: Fibonacci requests still queued are answered
-    /// <c>error: shutting down</c>, the UDP servers close, the TCP server stops accepting and every
+    /// <c>error: shutting down</c>, the UDP servers close, the TCP servers stop accepting and every
     /// connection stops reading, flushes what it has queued and closes; then <see cref="Run"/> returns.
     /// After <see cref="RecipeHostOptions.ShutdownTimeout"/> it returns regardless.
     /// </summary>
@@ -123,6 +99,30 @@ public sealed class RecipeHost : IDisposable
         Loop.Dispose();
     }
 
+    private void Start(ServerDefinition definition)
+    {
+        var endPoint = new IPEndPoint(_options.Host, _options.PortOf(definition));
+        LoopHandler server;
+        try
+        {
+            server = definition.Create(_context, endPoint);
+        }
+        catch (SocketException ex)
+        {
+            throw new ListenException(definition.Name, endPoint, ex);
+        }
+
+        _servers.Add(definition.Name, server);
+        Loop.Add(server);
+        IPEndPoint bound = server switch
+        {
+            TcpServer tcp => tcp.LocalEndPoint,
+            UdpServer udp => udp.LocalEndPoint,
+            _ => endPoint,
+        };
+        _listeners.Add(new Listener(definition.Name, bound));
+    }
+
     private void BeginShutdown()
     {
         // Queued Fibonacci work is cancelled first: its callbacks are posted ahead of the rest of the
@@ -134,65 +134,55 @@ public sealed class RecipeHost : IDisposable
 
     private void CloseServers()
     {
-        foreach ((_, UdpServer server) in _udpServers)
-        {
-            server.Close();
-        }
-
         // Keep a little of the deadline for closing what is left after Run returns.
         TimeSpan drain = _options.ShutdownTimeout - TimeSpan.FromMilliseconds(250);
-        Loop.CallLater(drain > TimeSpan.Zero ? drain : TimeSpan.Zero, static s => ((EventLoop)s!).Stop(), Loop);
-        if (TcpEchoServer is null)
+        drain = drain > TimeSpan.Zero ? drain : TimeSpan.Zero;
+        Loop.CallLater(drain, static s => ((EventLoop)s!).Stop(), Loop);
+        foreach (LoopHandler server in _servers.Values)
+        {
+            if (server is TcpServer tcp)
+            {
+                _draining++;
+                tcp.Shutdown(drain, () => OnDrained());
+            }
+            else
+            {
+                server.Close();
+            }
+        }
+
+        if (_draining == 0)
         {
             Loop.Stop();
         }
-        else
-        {
-            TcpEchoServer.Shutdown(Loop.Stop);
-        }
     }
 
-    private T AddUdp<T>(string name, int port, Func<IPEndPoint, T> create)
-        where T : UdpServer
+    private void OnDrained()
     {
-        T server = Bind(name, port, create, static s => s.LocalEndPoint);
-        _udpServers.Add((name, server));
-        Loop.Add(server);
-        return server;
+        if (--_draining == 0)
+        {
+            Loop.Stop();
+        }
     }
 
     private void LogTotals()
     {
-        foreach ((string name, UdpServer server) in _udpServers)
+        foreach ((string name, LoopHandler server) in _servers)
         {
-            RecipeHostLog.UdpTotals(_logger, name, server.DatagramsReceived, server.RepliesSent, server.RepliesDropped, server.ReceiveErrors);
-        }
+            if (server is UdpServer udp)
+            {
+                RecipeHostLog.UdpTotals(_logger, name, udp.DatagramsReceived, udp.RepliesSent, udp.RepliesDropped, udp.ReceiveErrors);
+            }
 
-        if (FibonacciServer is not null)
-        {
-            RecipeHostLog.FibonacciTotals(_logger, FibonacciServer.InvalidRequests, FibonacciServer.BusyReplies, FibonacciServer.PendingRequests);
-        }
+            if (server is UdpFibonacciServer fib)
+            {
+                RecipeHostLog.FibonacciTotals(_logger, name, fib.InvalidRequests, fib.BusyReplies, fib.PendingRequests);
+            }
 
-        if (TcpEchoServer is not null)
-        {
-            RecipeHostLog.TcpTotals(_logger, "tcp-echo", TcpEchoServer.AcceptedCount, TcpEchoServer.RejectedCount, TcpEchoServer.IdleClosedCount, TcpEchoServer.AcceptPauseCount);
+            if (server is TcpServer tcp)
+            {
+                RecipeHostLog.TcpTotals(_logger, name, tcp.AcceptedCount, tcp.RejectedCount, tcp.IdleClosedCount, tcp.SendQueueFullCount, tcp.AcceptPauseCount);
+            }
         }
-    }
-
-    private T Bind<T>(string name, int port, Func<IPEndPoint, T> create, Func<T, IPEndPoint> boundTo)
-    {
-        var endPoint = new IPEndPoint(_options.Host, port);
-        T server;
-        try
-        {
-            server = create(endPoint);
-        }
-        catch (SocketException ex)
-        {
-            throw new ListenException(name, endPoint, ex);
-        }
-
-        _listeners.Add(new Listener(name, boundTo(server)));
-        return server;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using EventIO.Polling;
+using EventIO.Work;
 
 namespace EventIO.Servers;
 
@@ -9,26 +10,17 @@ public sealed class RecipeHostOptions
     /// <summary>The address every server binds (127.0.0.1).</summary>
     public IPAddress Host { get; init; } = IPAddress.Loopback;
 
-    /// <summary>UDP time server port (14000; 0 picks a free port).</summary>
-    public int TimePort { get; init; } = 14000;
+    /// <summary>The servers to start, by name (see <see cref="RecipeServers.All"/>); null or empty: all of them.</summary>
+    public IReadOnlyList<string>? Servers { get; init; }
 
-    /// <summary>UDP echo server port (15000).</summary>
-    public int EchoPort { get; init; } = 15000;
-
-    /// <summary>TCP echo server port (16000).</summary>
-    public int TcpEchoPort { get; init; } = 16000;
-
-    /// <summary>UDP Fibonacci server port (16000: TCP and UDP ports are separate spaces).</summary>
-    public int FibPort { get; init; } = 16000;
-
-    /// <summary>Which servers to start (all four).</summary>
-    public ServerKinds Servers { get; init; } = ServerKinds.All;
+    /// <summary>Ports by server name, overriding the recipe's (0 picks a free port).</summary>
+    public IReadOnlyDictionary<string, int> Ports { get; init; } = new Dictionary<string, int>();
 
     /// <summary>Worker threads for the Fibonacci server (16, as the recipe).</summary>
     public int Workers { get; init; } = 16;
 
     /// <summary>How the Fibonacci workers compete with the loop for the CPU (<see cref="Work.WorkerPriority.Idle"/>).</summary>
-    public Work.WorkerPriority WorkerPriority { get; init; } = Work.WorkerPriority.Idle;
+    public WorkerPriority WorkerPriority { get; init; } = WorkerPriority.Idle;
 
     /// <summary>Work items that may wait for a worker before requests get <c>error: busy</c> (1024).</summary>
     public int WorkQueueCapacity { get; init; } = 1024;
@@ -51,14 +43,36 @@ public sealed class RecipeHostOptions
     /// <summary>Log handlers and callbacks that hold the loop longer than this (100 ms).</summary>
     public TimeSpan SlowCallbackThreshold { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>The port <paramref name="server"/> binds: its entry in <see cref="Ports"/>, else its default.</summary>
+    public int PortOf(ServerDefinition server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return Ports.TryGetValue(server.Name, out int port) ? port : server.DefaultPort;
+    }
+
+    /// <summary>The definitions of the servers to start, in the table's order.</summary>
+    internal IReadOnlyList<ServerDefinition> SelectedServers()
+        => Servers is not { Count: > 0 } names
+            ? RecipeServers.All
+            : [.. RecipeServers.All.Where(d => names.Contains(d.Name, StringComparer.OrdinalIgnoreCase))];
+
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(Host, nameof(Host));
-        foreach ((string name, int port) in new[] { ("time port", TimePort), ("echo port", EchoPort), ("tcp echo port", TcpEchoPort), ("fib port", FibPort) })
+        ArgumentNullException.ThrowIfNull(Ports, nameof(Ports));
+        foreach (string name in (Servers ?? []).Concat(Ports.Keys))
+        {
+            if (RecipeServers.Find(name) is null)
+            {
+                throw new ArgumentException($"Unknown server '{name}' (known: {string.Join(", ", RecipeServers.All.Select(d => d.Name))}).", nameof(Servers));
+            }
+        }
+
+        foreach ((string name, int port) in Ports)
         {
             if (port is < 0 or > 65535)
             {
-                throw new ArgumentOutOfRangeException(nameof(RecipeHostOptions), port, $"The {name} must be between 0 and 65535.");
+                throw new ArgumentOutOfRangeException(nameof(Ports), port, $"The port of {name} must be between 0 and 65535.");
             }
         }
 

@@ -7,13 +7,13 @@ namespace EventIO.Servers;
 public sealed class TcpEchoConnection : TcpConnection
 {
     /// <summary>Wraps an accepted socket.</summary>
-    public TcpEchoConnection(EventLoop loop, Socket socket, TcpConnectionOptions? options = null)
-        : base(loop, socket, options)
+    public TcpEchoConnection(Socket socket, TcpConnectionOptions? options = null)
+        : base(socket, options)
     {
     }
 
     /// <summary>A factory for <see cref="TcpServer"/> with the default connection options.</summary>
-    public static TcpConnection Create(EventLoop loop, Socket socket) => new TcpEchoConnection(loop, socket);
+    public static TcpConnection Create(Socket socket) => new TcpEchoConnection(socket);
 
     /// <inheritdoc/>
     protected override void OnReceived(ReadOnlySpan<byte> data) => Send(data);

@@ -6,9 +6,9 @@ namespace EventIO.Servers;
 /// <summary>The recipe's <c>UDPEchoServer</c>: sends every datagram back to its sender. Allocates nothing per datagram.</summary>
 public sealed class UdpEchoServer : UdpServer
 {
-    /// <summary>Binds <paramref name="endPoint"/>; add the server to <paramref name="loop"/> to start.</summary>
-    public UdpEchoServer(EventLoop loop, IPEndPoint endPoint, UdpServerOptions? options = null)
-        : base(loop, endPoint, options)
+    /// <summary>Binds <paramref name="endPoint"/>; add the server to a loop to start.</summary>
+    public UdpEchoServer(IPEndPoint endPoint, UdpServerOptions? options = null)
+        : base(endPoint, options)
     {
     }
 

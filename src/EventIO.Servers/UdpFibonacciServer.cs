@@ -34,14 +34,13 @@ public sealed class UdpFibonacciServer : UdpServer
     private readonly int _maxN;
     private readonly byte[][] _errorReplies;
 
-    /// <summary>Binds <paramref name="endPoint"/>; add the server to <paramref name="loop"/> to start.</summary>
-    /// <param name="loop">The loop that delivers requests and results.</param>
+    /// <summary>Binds <paramref name="endPoint"/>; add the server to a loop to start.</summary>
     /// <param name="endPoint">Where to listen.</param>
     /// <param name="pool">Where the computations run.</param>
     /// <param name="maxN">The largest n accepted (0..<see cref="Fibonacci.MaxComputable"/>).</param>
     /// <param name="options">Receive budget and socket options.</param>
-    public UdpFibonacciServer(EventLoop loop, IPEndPoint endPoint, WorkerPool pool, int maxN = DefaultMaxN, UdpServerOptions? options = null)
-        : base(loop, endPoint, options)
+    public UdpFibonacciServer(IPEndPoint endPoint, WorkerPool pool, int maxN = DefaultMaxN, UdpServerOptions? options = null)
+        : base(endPoint, options)
     {
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentOutOfRangeException.ThrowIfNegative(maxN);

@@ -9,9 +9,9 @@ namespace EventIO.Servers;
 /// </summary>
 public sealed class UdpTimeServer : UdpServer
 {
-    /// <summary>Binds <paramref name="endPoint"/>; add the server to <paramref name="loop"/> to start.</summary>
-    public UdpTimeServer(EventLoop loop, IPEndPoint endPoint, UdpServerOptions? options = null)
-        : base(loop, endPoint, options)
+    /// <summary>Binds <paramref name="endPoint"/>; add the server to a loop to start.</summary>
+    public UdpTimeServer(IPEndPoint endPoint, UdpServerOptions? options = null)
+        : base(endPoint, options)
     {
     }
 

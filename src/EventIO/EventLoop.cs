@@ -1,113 +1,100 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
+using System.Diagnostics.CodeAnalysis;
 using EventIO.Polling;
 using EventIO.Timers;
-using EventIO.Waking;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EventIO;
 
 /// <summary>
-/// The recipe's <c>event_loop</c>: owns a set of <see cref="IEventHandler"/>s, waits for their handles
-/// to become ready and dispatches <see cref="IEventHandler.HandleReceive"/> and
-/// <see cref="IEventHandler.HandleSend"/>; also runs timers and actions posted from other threads.
+/// The recipe's <c>event_loop</c>: owns a set of <see cref="IEventHandler"/>s, waits for their handles to
+/// become ready and dispatches <see cref="IEventHandler.HandleReceive"/> and <see cref="IEventHandler.HandleSend"/>;
+/// also runs timers and actions posted from other threads.
 /// </summary>
 /// <remarks>
-/// <para><b>A turn</b> (see <c>docs/design.md</c>): sync interest → wait (timeout from the earliest timer)
-/// → dispatch ready handlers (receive before send, as the recipe) → run due timers → run posted actions.
-/// Only handlers that were dispatched, added or passed to <see cref="Update"/> have their wants re-read,
-/// and the kernel is called only when a handler's interest changed, so a turn costs O(ready), not
-/// O(registered).</para>
-/// <para><b>Threading:</b> one thread runs the loop. <see cref="Post(Action)"/>, <see cref="Stop"/> and
-/// <see cref="TimerHandle.Cancel"/> may be called from any thread; every other member must be called on
-/// the loop thread, or while the loop is not running.</para>
+/// <para><b>A turn</b> (<see cref="RunTurn"/>, <c>docs/design.md</c>): sync interest → wait → dispatch →
+/// timers → posted actions. Only handlers that were dispatched, added or passed to <see cref="Update"/>
+/// have their wants re-read, and the kernel is told only what changed: a turn costs O(ready).</para>
+/// <para><b>Threading:</b> the loop thread is the one inside <see cref="Run"/> or <see cref="RunOnce"/>;
+/// before the loop first runs, the thread that created it; after, the thread that ran it last.
+/// <see cref="Post(Action)"/>, <see cref="Stop"/>, <see cref="TimerHandle.Cancel"/> and the read-only
+/// properties may be called from any thread; every other member throws
+/// <see cref="InvalidOperationException"/> on another thread instead of racing.</para>
 /// <para><b>Errors:</b> a handler that throws is logged, removed and closed; a throwing timer or posted
 /// action is logged; the loop carries on. A failing poller (anything but EINTR) is a broken invariant and
 /// is thrown out of <see cref="Run"/>.</para>
 /// </remarks>
 public sealed class EventLoop : IDisposable
 {
-    private const ulong WakerToken = ulong.MaxValue;
+    // Dispose runs what was posted before it; actions that keep posting get this many rounds.
+    private const int DisposeDrainRounds = 16;
 
-    private static readonly Action<object?> s_invokeAction = static state => ((Action)state!)();
+    private static readonly Action<object?> s_invokeAction = static s => ((Action)s!)();
+    private static readonly Action<object?> s_removeTimer = static s => ((TimerHandle)s!).Loop._timers.Remove((TimerHandle)s);
 
-    private readonly IPoller _poller;
-    private readonly IWaker _waker;
+    [ThreadStatic]
+    private static EventLoop? t_current;
+
+    private readonly Registry _registry;
+    private readonly PostQueue _posted;
+    private readonly TimerQueue _timers = new();
+    private readonly SlowCallbackMonitor _slow;
     private readonly ReadyEvent[] _events;
     private readonly byte[] _receiveBuffer;
     private readonly ILogger _logger;
-    private readonly TimerQueue _timers = new();
-    private readonly ConcurrentQueue<PostedWork> _posted = new();
-    private readonly Dictionary<IEventHandler, Registration> _byHandler = new(ReferenceEqualityComparer.Instance);
-    private readonly List<Registration> _dirty = [];
-    private readonly Stack<int> _freeSlots = new();
-    private Registration[] _slots = [];
-    private Registration?[] _byDescriptor = new Registration?[256];
-    private int _wakePending;      // 1 while a wake-up is in flight (coalesces Post/Stop from many threads)
+    private int _ownerThreadId;  // the loop thread (see remarks)
+    private int _activeThreadId; // the thread inside Run, RunOnce or Dispose; 0 when none
     private volatile bool _stopRequested;
     private volatile bool _disposed;
-    private int _loopThreadId;     // managed id of the thread inside Run/RunOnce, 0 when none
-    private long _now;             // Stopwatch ticks, cached per turn
-    private long _callbackStart;   // when the callback now running started (the previous one's end)
-    private Registration? _dispatching; // the registration whose handler is being called
-    private readonly long _slowTicks; // SlowCallbackThreshold in Stopwatch ticks; long.MaxValue: off
+    private long _now;
 
-    /// <summary>Creates a loop with its poller and waker. Throws if the OS refuses either.</summary>
+    /// <summary>Creates a loop with its poller and waker, owned by the calling thread until a thread runs it.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="PlatformNotSupportedException">Not on Linux.</exception>
     public EventLoop(EventLoopOptions? options = null)
     {
         options ??= new EventLoopOptions();
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxEventsPerTurn, 1, nameof(options.MaxEventsPerTurn));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.ReceiveBufferSize, 1024, nameof(options.ReceiveBufferSize));
-        _logger = options.Logger ?? NullLogger.Instance;
-        _slowTicks = options.SlowCallbackThreshold == Timeout.InfiniteTimeSpan
-            ? long.MaxValue
-            : Math.Max(1, ToTimestampTicks(options.SlowCallbackThreshold));
+        options.Validate();
+        _logger = options.Logger ?? StderrLogger.Instance;
+        _slow = new SlowCallbackMonitor(_logger, options.SlowCallbackThreshold);
         _events = new ReadyEvent[options.MaxEventsPerTurn];
         _receiveBuffer = GC.AllocateUninitializedArray<byte>(options.ReceiveBufferSize, pinned: true);
-        _poller = PollerFactory.Create(options.Backend, options.MaxEventsPerTurn);
+        var registry = new Registry(PollerFactory.Create(options.Backend, options.MaxEventsPerTurn), _logger, OnHandlerFailed);
+        PostQueue? posted = null;
         try
         {
-            _waker = PollerFactory.CreateWaker();
-            _poller.Add(_waker.Descriptor, Interest.Readable, WakerToken);
+            posted = new PostQueue();
+            registry.Add(posted.Waker, isInternal: true);
         }
         catch
         {
-            _poller.Dispose();
+            posted?.Dispose();
+            registry.Dispose();
             throw;
         }
 
+        (_registry, _posted) = (registry, posted);
+        _ownerThreadId = Environment.CurrentManagedThreadId;
         _now = Stopwatch.GetTimestamp();
     }
 
-    /// <summary>The backend's name: <c>epoll</c>, <c>poll</c> or <c>select</c>.</summary>
-    public string Backend => _poller.Name;
+    /// <summary>The loop running on the calling thread (inside its <see cref="Run"/> or <see cref="RunOnce"/>), or null.</summary>
+    public static EventLoop? Current => t_current;
 
-    /// <summary>The number of registered handlers.</summary>
-    public int HandlerCount => _byHandler.Count;
+    /// <summary>The backend's name: <c>epoll</c>, <c>poll</c> or <c>select</c>. Any thread.</summary>
+    public string Backend => _registry.BackendName;
 
-    /// <summary>True while a thread is inside <see cref="Run"/> or <see cref="RunOnce"/>.</summary>
-    public bool IsRunning => Volatile.Read(ref _loopThreadId) != 0;
+    /// <summary>True when called on the loop thread. Any thread.</summary>
+    public bool IsOnLoopThread => Environment.CurrentManagedThreadId == Volatile.Read(ref _ownerThreadId);
 
-    /// <summary>True when called on the thread that is running the loop.</summary>
-    public bool IsOnLoopThread => Volatile.Read(ref _loopThreadId) == Environment.CurrentManagedThreadId;
+    /// <summary>
+    /// The monotonic clock (<see cref="Stopwatch.GetTimestamp"/>) read when this turn's wait ended: free to
+    /// read, at most a turn old. Use it to stamp events and with <see cref="CallAt"/>.
+    /// </summary>
+    public long Now => _now;
 
-    // Loop-thread-only members may run: on the loop thread, or while no thread runs the loop (one read).
-    private bool OnLoopThreadOrIdle
-    {
-        get
-        {
-            int owner = Volatile.Read(ref _loopThreadId);
-            return owner == 0 || owner == Environment.CurrentManagedThreadId;
-        }
-    }
-
-    /// <summary>Handler calls, timers and posted actions that held the loop longer than <see cref="EventLoopOptions.SlowCallbackThreshold"/>.</summary>
-    public long SlowCallbackCount { get; private set; }
-
-    /// <summary>The number of timers scheduled and not yet run or cancelled.</summary>
-    public int PendingTimers => _timers.Count;
+    /// <summary>Where the loop and the building blocks log (<see cref="EventLoopOptions.Logger"/>, else stderr).</summary>
+    public ILogger Logger => _logger;
 
     /// <summary>
     /// A scratch buffer owned by the loop, lent to handlers: receive into it and consume the bytes before
@@ -116,120 +103,66 @@ public sealed class EventLoop : IDisposable
     /// </summary>
     public Span<byte> ReceiveBuffer => _receiveBuffer;
 
-    internal ILogger Logger => _logger;
+    internal int HandlerCount => _registry.Count;
 
-    /// <summary>The monotonic clock (Stopwatch ticks) read after the last wait: cheap, at most a turn old.</summary>
-    internal long TurnTimestamp => _now;
+    internal bool IsRunning => Volatile.Read(ref _activeThreadId) != 0;
+
+    internal int PendingTimers => _timers.Count;
+
+    internal long SlowCallbackCount => _slow.Count;
 
     /// <summary>
-    /// Registers <paramref name="handler"/> and asks the kernel for the readiness it wants now.
-    /// Loop thread only.
+    /// Registers <paramref name="handler"/> and asks the kernel for the readiness it wants now. A
+    /// <see cref="LoopHandler"/> is attached to this loop here, for good. Loop thread only.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The handler is already registered, or this is not the loop thread.</exception>
+    /// <exception cref="InvalidOperationException">Already registered, its descriptor is, it belongs to another loop, or not the loop thread.</exception>
     /// <exception cref="ArgumentException">The handle is closed or invalid.</exception>
     /// <exception cref="NotSupportedException">The backend cannot watch this descriptor (select and descriptors ≥ 1024).</exception>
     public void Add(IEventHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        EnsureUsable();
-        if (_byHandler.ContainsKey(handler))
+        ThrowIfNotUsable();
+        var owned = handler as LoopHandler;
+        owned?.EnsureAttachable(this);
+        _registry.Add(handler);
+        try
         {
-            throw new InvalidOperationException($"{handler.GetType().Name} is already registered with this loop.");
+            owned?.Attach(this);
         }
-
-        System.Runtime.InteropServices.SafeHandle handle = handler.Handle;
-        if (handle is null || handle.IsClosed || handle.IsInvalid)
+        catch (Exception ex)
         {
-            throw new ArgumentException($"{handler.GetType().Name}.Handle is closed or invalid.", nameof(handler));
+            OnHandlerFailed(handler, ex);
         }
-
-        int fd = checked((int)handle.DangerousGetHandle());
-        _poller.EnsureCanWatch(fd);
-        Interest desired = ReadWants(handler); // before taking a slot: it may throw
-        EvictStaleOwner(fd);
-
-        Registration reg = AllocateRegistration();
-        if (desired != Interest.None)
-        {
-            try
-            {
-                _poller.Add(fd, desired, reg.Token);
-            }
-            catch
-            {
-                FreeRegistration(reg);
-                throw;
-            }
-        }
-
-        reg.Handler = handler;
-        reg.Descriptor = fd;
-        reg.Registered = desired;
-        _byHandler.Add(handler, reg);
-        if (fd >= _byDescriptor.Length)
-        {
-            Array.Resize(ref _byDescriptor, Math.Max(fd + 1, _byDescriptor.Length * 2));
-        }
-
-        _byDescriptor[fd] = reg;
     }
 
     /// <summary>
     /// Unregisters <paramref name="handler"/> at once: it receives no further events, even ones already
-    /// collected in this turn. Does not close the handle. Returns false if it was not registered.
-    /// Loop thread only.
+    /// collected in this turn. Does not close the handle. False if it was not registered. Loop thread only.
     /// </summary>
     public bool Remove(IEventHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        EnsureLoopThread();
-        if (!_byHandler.Remove(handler, out Registration? reg))
-        {
-            return false;
-        }
-
-        if (reg.Registered != Interest.None)
-        {
-            _poller.Remove(reg.Descriptor);
-        }
-
-        if (ReferenceEquals(_byDescriptor[reg.Descriptor], reg))
-        {
-            _byDescriptor[reg.Descriptor] = null;
-        }
-
-        FreeRegistration(reg);
-        return true;
+        ThrowIfNotOnLoopThread();
+        return !_disposed && _registry.Remove(handler);
     }
 
     /// <summary>
-    /// Tells the loop that <paramref name="handler"/>'s <see cref="IEventHandler.WantsToReceive"/> or
-    /// <see cref="IEventHandler.WantsToSend"/> may have changed; they are re-read before the next wait.
-    /// Cheap and idempotent. Ignored for a handler that is not registered. Loop thread only.
+    /// Tells the loop that <paramref name="handler"/>'s wants may have changed outside its own dispatch;
+    /// they are re-read before the next wait. Cheap, idempotent; ignored for an unregistered handler.
+    /// Loop thread only.
     /// </summary>
     public void Update(IEventHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        EnsureLoopThread();
-        if (ReferenceEquals(_dispatching?.Handler, handler))
-        {
-            return; // marked before it was called
-        }
-
-        if (_byHandler.TryGetValue(handler, out Registration? reg))
-        {
-            MarkDirty(reg);
-        }
+        ThrowIfNotOnLoopThread();
+        _registry.MarkDirty(handler);
     }
 
-    /// <summary>
-    /// Runs turns on the calling thread until <see cref="Stop"/> is called or
-    /// <paramref name="cancellationToken"/> is cancelled.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">Another thread is already running the loop.</exception>
+    /// <summary>Runs turns on the calling thread until <see cref="Stop"/> or <paramref name="cancellationToken"/>.</summary>
+    /// <exception cref="InvalidOperationException">A thread is already running the loop (this one included: Run does not nest).</exception>
     public void Run(CancellationToken cancellationToken = default)
     {
-        EnterLoop();
+        EventLoop? outer = Enter();
         CancellationTokenRegistration onCancel = cancellationToken.UnsafeRegister(static s => ((EventLoop)s!).Stop(), this);
         try
         {
@@ -241,40 +174,42 @@ public sealed class EventLoop : IDisposable
         finally
         {
             onCancel.Dispose();
-            _stopRequested = false;
-            ExitLoop();
+            Exit(outer);
         }
     }
 
     /// <summary>
-    /// Runs one turn: waits at most <paramref name="timeout"/> (null: until something happens) for
-    /// readiness, a due timer or a posted action, and dispatches what is ready. For tests and for hosts
-    /// that drive the loop themselves.
+    /// Runs one turn: waits at most <paramref name="timeout"/> (null or <see cref="Timeout.InfiniteTimeSpan"/>:
+    /// until something happens) and runs what is ready. A pending <see cref="Stop"/> makes it not wait, and is
+    /// consumed. For tests and for hosts that drive the loop themselves.
     /// </summary>
     /// <returns>The number of handler dispatches, timers and posted actions run.</returns>
     public int RunOnce(TimeSpan? timeout = null)
     {
-        int maxWaitMs = timeout is null ? -1 : ToWaitMilliseconds(ToTimestampTicks(timeout.Value));
-        EnterLoop();
+        int maxWaitMs = MonotonicClock.ToWaitMilliseconds(timeout, nameof(timeout));
+        EventLoop? outer = Enter();
         try
         {
             return RunTurn(maxWaitMs);
         }
         finally
         {
-            ExitLoop();
+            Exit(outer);
         }
     }
 
-    /// <summary>Asks <see cref="Run"/> to return after the current turn. Any thread; idempotent.</summary>
+    /// <summary>Asks <see cref="Run"/> to return after the current turn (or the next <see cref="RunOnce"/> not to wait). Any thread.</summary>
     public void Stop()
     {
         _stopRequested = true;
-        Wake();
+        if (Volatile.Read(ref _activeThreadId) != Environment.CurrentManagedThreadId)
+        {
+            _posted.Wake(); // a running loop sees the flag at its next timeout check
+        }
     }
 
     /// <summary>Runs <paramref name="action"/> on the loop thread during a coming turn. Any thread.</summary>
-    /// <returns>False if the loop is disposed and the action will never run.</returns>
+    /// <returns>False if the loop is disposed (or disposing) and the action will never run; true means it will.</returns>
     public bool Post(Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
@@ -283,27 +218,21 @@ public sealed class EventLoop : IDisposable
 
     /// <summary>
     /// Runs <paramref name="action"/>(<paramref name="state"/>) on the loop thread during a coming turn,
-    /// without allocating a closure. Any thread. Actions posted from one thread run in order; wake-ups
-    /// are coalesced (one eventfd write however many actions are posted before the loop wakes).
+    /// without a closure. Any thread. Actions posted from one thread run in order, after the callback now
+    /// running; wake-ups coalesce (one eventfd write however many are posted before the loop wakes).
     /// </summary>
-    /// <returns>False if the loop is disposed and the action will never run.</returns>
+    /// <returns>False if the loop is disposed (or disposing) and the action will never run; true means it will.</returns>
     public bool Post(Action<object?> action, object? state)
     {
         ArgumentNullException.ThrowIfNull(action);
-        if (_disposed)
-        {
-            return false;
-        }
-
-        _posted.Enqueue(new PostedWork(action, state));
-        Wake();
-        return true;
+        bool onLoop = Volatile.Read(ref _activeThreadId) == Environment.CurrentManagedThreadId;
+        return _posted.TryEnqueue(new PostedWork(action, state), wake: !onLoop); // a running loop sees its own posts
     }
 
     /// <summary>
     /// Runs <paramref name="action"/> on the loop thread once <paramref name="delay"/> has passed on the
-    /// monotonic clock: never earlier, and after every timer due at the same time that was scheduled
-    /// before it. A zero or negative delay runs on the next turn. Loop thread only.
+    /// monotonic clock: never earlier, and after every timer due at the same time scheduled before it. A
+    /// zero or negative delay runs on the next turn. Loop thread only.
     /// </summary>
     public TimerHandle CallLater(TimeSpan delay, Action action)
     {
@@ -313,22 +242,46 @@ public sealed class EventLoop : IDisposable
 
     /// <summary>As <see cref="CallLater(TimeSpan, Action)"/>, passing <paramref name="state"/> instead of capturing it.</summary>
     public TimerHandle CallLater(TimeSpan delay, Action<object?> action, object? state)
-        => CallAt(SaturatingAdd(Stopwatch.GetTimestamp(), ToTimestampTicks(delay)), action, state);
+        => CallAt(MonotonicClock.Add(Stopwatch.GetTimestamp(), MonotonicClock.ToTicks(delay)), action, state);
 
-    /// <summary>As <see cref="CallLater(TimeSpan, Action{object?}, object?)"/>, due at a <see cref="Stopwatch"/> timestamp. Loop thread only.</summary>
-    internal TimerHandle CallAt(long dueTimestamp, Action<object?> action, object? state)
+    /// <summary>As <see cref="CallLater(TimeSpan, Action{object?}, object?)"/>, due at a <see cref="Stopwatch.GetTimestamp"/> value (see <see cref="Now"/>). Loop thread only.</summary>
+    public TimerHandle CallAt(long timestamp, Action<object?> action, object? state) => Schedule(timestamp, 0, action, state);
+
+    /// <summary>
+    /// Runs <paramref name="action"/> every <paramref name="period"/> until the handle is cancelled, the
+    /// first time one period from now. A loop that falls behind (a long callback, a stopped process) skips
+    /// the missed runs instead of firing them in a burst. Loop thread only.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is not positive.</exception>
+    public TimerHandle CallEvery(TimeSpan period, Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        EnsureUsable();
-        var timer = new TimerHandle(this, dueTimestamp, _timers.NextSequence(), action, state);
-        _timers.Add(timer);
-        return timer;
+        return CallEvery(period, s_invokeAction, action);
+    }
+
+    /// <summary>As <see cref="CallEvery(TimeSpan, Action)"/>, passing <paramref name="state"/> instead of capturing it.</summary>
+    public TimerHandle CallEvery(TimeSpan period, Action<object?> action, object? state)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(period, TimeSpan.Zero);
+        long ticks = MonotonicClock.ToTicks(period);
+        return Schedule(MonotonicClock.Add(Stopwatch.GetTimestamp(), ticks), ticks, action, state);
+    }
+
+    /// <summary>Throws <see cref="InvalidOperationException"/> unless called on the loop thread (or the loop is disposed). One comparison.</summary>
+    public void ThrowIfNotOnLoopThread()
+    {
+        if (Environment.CurrentManagedThreadId != _ownerThreadId && !_disposed)
+        {
+            ThrowNotOnLoopThread();
+        }
     }
 
     /// <summary>
-    /// Removes every handler still registered and closes it, then releases the poller and the waker.
-    /// Call it after <see cref="Run"/> has returned. Idempotent.
+    /// Closes every handler still registered, runs the actions posted before (so none that
+    /// <see cref="Post(Action)"/> accepted is lost), drops the timers, then releases the poller and the
+    /// waker. Call it after <see cref="Run"/> has returned, from any thread. Idempotent.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The loop is running (on another thread, or this is a callback of it).</exception>
     public void Dispose()
     {
         if (_disposed)
@@ -336,91 +289,56 @@ public sealed class EventLoop : IDisposable
             return;
         }
 
-        if (!OnLoopThreadOrIdle)
+        EventLoop? outer = Enter();
+        try
         {
-            throw new InvalidOperationException("Stop the loop and let Run return before disposing it.");
+            foreach (IEventHandler handler in _registry.Handlers())
+            {
+                _registry.Remove(handler);
+                CloseHandler(handler);
+            }
+
+            _posted.Close();
+            _slow.StartTurn(Stopwatch.GetTimestamp());
+            for (int round = 0; round < DisposeDrainRounds && RunPosted() > 0; round++)
+            {
+            }
+
+            _timers.Clear();
+            _disposed = true;
+        }
+        finally
+        {
+            Exit(outer);
         }
 
-        foreach (IEventHandler handler in _byHandler.Keys.ToArray())
-        {
-            Remove(handler);
-            Close(handler);
-        }
-
-        _disposed = true;
-        _poller.Dispose();
-        _waker.Dispose();
+        _registry.Dispose();
+        _posted.Dispose();
     }
 
-    internal void CancelTimer(TimerHandle timer)
+    /// <summary>Takes a cancelled timer out of the heap: at once on the loop thread, else through the post queue.</summary>
+    internal void RemoveTimer(TimerHandle timer)
     {
-        if (OnLoopThreadOrIdle)
+        if (IsOnLoopThread)
         {
             _timers.Remove(timer);
         }
         else
         {
-            Post(static s => { var t = (TimerHandle)s!; t.Loop._timers.Remove(t); }, timer);
+            Post(s_removeTimer, timer);
         }
     }
 
+    /// <summary>One turn, as a list of phases.</summary>
     private int RunTurn(int maxWaitMs)
     {
-        SyncInterest();
-        int ready = _poller.Wait(_events, ComputeTimeout(maxWaitMs));
+        _registry.SyncInterest();                                       // 1. tell the kernel what changed
+        int ready = _registry.Wait(_events, ComputeTimeout(maxWaitMs)); // 2. wait for readiness, a timer or a post
         _now = Stopwatch.GetTimestamp();
-        _callbackStart = _now;
-        int work = Dispatch(ready);
-        work += RunDueTimers();
-        work += RunPosted();
-        return work;
-    }
-
-    // Phase 1: re-read the wants of touched handlers; call the kernel only where they changed.
-    private void SyncInterest()
-    {
-        // Index loop: closing a failed handler may mark others dirty while we iterate.
-        for (int i = 0; i < _dirty.Count; i++)
-        {
-            Registration reg = _dirty[i];
-            reg.Dirty = false;
-            IEventHandler? handler = reg.Handler;
-            if (handler is null)
-            {
-                continue;
-            }
-
-            try
-            {
-                Interest desired = ReadWants(handler);
-                if (desired == reg.Registered)
-                {
-                    continue;
-                }
-
-                if (reg.Registered == Interest.None)
-                {
-                    _poller.Add(reg.Descriptor, desired, reg.Token);
-                }
-                else if (desired == Interest.None)
-                {
-                    // Out of the kernel entirely: a hang-up on a paused descriptor must not spin the loop.
-                    _poller.Remove(reg.Descriptor);
-                }
-                else
-                {
-                    _poller.Modify(reg.Descriptor, desired, reg.Token);
-                }
-
-                reg.Registered = desired; // only after the kernel accepted it
-            }
-            catch (Exception ex)
-            {
-                Fail(handler, ex);
-            }
-        }
-
-        _dirty.Clear();
+        _slow.StartTurn(_now);
+        int work = Dispatch(ready);                                     // 3. receive before send, as the recipe
+        work += RunDueTimers();                                         // 4. timers due now
+        return work + RunPosted();                                      // 5. posted actions, deferred closes included
     }
 
     private int ComputeTimeout(int maxWaitMs)
@@ -436,86 +354,55 @@ public sealed class EventLoop : IDisposable
             return maxWaitMs;
         }
 
-        int timerMs = ToWaitMilliseconds(nextDue - Stopwatch.GetTimestamp());
+        int timerMs = MonotonicClock.ToWaitMilliseconds(nextDue - Stopwatch.GetTimestamp());
         return maxWaitMs < 0 ? timerMs : Math.Min(timerMs, maxWaitMs);
     }
 
-    // Phase 3: dispatch, receive before send, dropping events for handlers removed since the wait.
     private int Dispatch(int count)
     {
         int dispatched = 0;
         for (int i = 0; i < count; i++)
         {
-            ReadyEvent ev = _events[i];
-            if (ev.Token == WakerToken)
+            if (_registry.TryResolve(_events[i], out Registration? reg, out Interest ready))
             {
-                // Drain before clearing the flag. A Post racing with us either saw the flag still set
-                // (its action was queued before our clear, so this turn's posted phase or the next
-                // timeout check sees it) or writes again after the drain (a spurious wake-up at worst).
-                // Clearing first would let the drain swallow a write made in between and leave the flag
-                // set with nothing pending: every later Post and Stop would skip the write and the loop
-                // would sleep through them.
-                _waker.Drain();
-                Interlocked.Exchange(ref _wakePending, 0);
-                continue;
+                dispatched += reg.IsInternal ? 0 : 1;
+                DispatchOne(reg, ready);
             }
-
-            int slot = (int)(uint)ev.Token;
-            uint generation = (uint)(ev.Token >> 32);
-            if (slot >= _slots.Length)
-            {
-                continue;
-            }
-
-            Registration reg = _slots[slot];
-            IEventHandler? handler = reg.Handler;
-            if (handler is null || reg.Generation != generation)
-            {
-                continue; // removed (and maybe replaced) earlier in this turn
-            }
-
-            Interest ready = ev.Failed ? reg.Registered : ev.Ready & reg.Registered;
-            if (ready == Interest.None)
-            {
-                continue;
-            }
-
-            dispatched++;
-            MarkDirty(reg);
-            _dispatching = reg; // its Update calls are redundant now: it is already marked
-            try
-            {
-                if ((ready & Interest.Readable) != 0)
-                {
-                    handler.HandleReceive();
-                }
-
-                // Skip HandleSend if HandleReceive closed it.
-                if ((ready & Interest.Writable) != 0 && reg.Generation == generation && handler.WantsToSend)
-                {
-                    handler.HandleSend();
-                }
-            }
-            catch (Exception ex)
-            {
-                if (reg.Generation == generation)
-                {
-                    Fail(handler, ex);
-                }
-                else
-                {
-                    EventLoopLog.CallbackFailed(_logger, ex);
-                }
-            }
-
-            _dispatching = null;
-            ReportIfSlow(handler);
         }
 
         return dispatched;
     }
 
-    // Phase 4: timers due now, in (due, sequence) order; ones scheduled while this phase runs wait a turn.
+    private void DispatchOne(Registration reg, Interest ready)
+    {
+        IEventHandler handler = reg.Handler!;
+        uint generation = reg.Generation;
+        _registry.MarkDirty(reg); // its wants are re-read before the next wait: no Update needed
+        try
+        {
+            if ((ready & Interest.Readable) != 0)
+            {
+                handler.HandleReceive();
+            }
+
+            // Skipped if the receive closed the handler or it no longer wants to send.
+            if ((ready & Interest.Writable) != 0 && reg.IsLive(generation) && handler.WantsToSend)
+            {
+                handler.HandleSend();
+            }
+        }
+        catch (Exception ex) when (reg.IsLive(generation))
+        {
+            OnHandlerFailed(handler, ex);
+        }
+        catch (Exception ex)
+        {
+            EventLoopLog.CallbackFailed(_logger, ex); // it closed itself, then threw
+        }
+
+        _slow.EndCallback(handler);
+    }
+
     private int RunDueTimers()
     {
         if (_timers.Count == 0)
@@ -524,9 +411,22 @@ public sealed class EventLoop : IDisposable
         }
 
         int ran = 0;
-        long limit = _timers.NextSequence();
+        long limit = _timers.NextSequence(); // timers scheduled while this phase runs wait a turn
         while (_timers.TryDequeueDue(_now, limit, out TimerHandle? timer))
         {
+            if (timer.IsCancelled)
+            {
+                continue; // cancelled from another thread; its posted removal finds nothing
+            }
+
+            if (timer.Period > 0)
+            {
+                long next = MonotonicClock.Add(timer.Due, timer.Period);
+                timer.Due = next > _now ? next : MonotonicClock.Add(_now, timer.Period); // skip missed runs
+                timer.Sequence = _timers.NextSequence();
+                _timers.Add(timer); // before the callback, so that the callback may cancel it
+            }
+
             ran++;
             Invoke(timer.Callback, timer.State);
         }
@@ -534,17 +434,11 @@ public sealed class EventLoop : IDisposable
         return ran;
     }
 
-    // Phase 5: actions posted before this phase began; ones they post run next turn, so none can starve I/O.
     private int RunPosted()
     {
-        if (_posted.IsEmpty)
-        {
-            return 0;
-        }
-
-        int count = _posted.Count;
+        _posted.BeginBatch(); // those posted while the batch runs wait a turn, so none can starve I/O
         int ran = 0;
-        while (ran < count && _posted.TryDequeue(out PostedWork work))
+        while (_posted.TryTake(out PostedWork work))
         {
             ran++;
             Invoke(work.Action, work.State);
@@ -553,7 +447,6 @@ public sealed class EventLoop : IDisposable
         return ran;
     }
 
-    // Runs a timer or posted callback: exceptions are logged, slowness is reported.
     private void Invoke(Action<object?> action, object? state)
     {
         try
@@ -566,46 +459,34 @@ public sealed class EventLoop : IDisposable
         }
 
         // Name what the user wrote: the Action behind Post(Action)/CallLater(Action), else the callback.
-        ReportIfSlow(state is Delegate inner && action == s_invokeAction ? inner : action);
-    }
-
-    // One clock read per callback: each one's end is the next one's start (the first starts after the wait).
-    private void ReportIfSlow(object callback)
-    {
-        long ended = Stopwatch.GetTimestamp();
-        long elapsed = ended - _callbackStart;
-        _callbackStart = ended;
-        if (elapsed > _slowTicks)
+        if (state is Delegate inner && action == s_invokeAction)
         {
-            ReportSlow(callback, elapsed);
+            _slow.EndCallback(inner);
+        }
+        else
+        {
+            _slow.EndCallback(action, state);
         }
     }
 
-    // A handler or a delegate; its name is built only when the warning is logged, so a slow turn costs
-    // no allocation when logging is off (a preempted loop thread can make any call look slow).
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ReportSlow(object callback, long elapsedTicks)
+    private TimerHandle Schedule(long due, long period, Action<object?> action, object? state)
     {
-        SlowCallbackCount++;
-        if (!_logger.IsEnabled(LogLevel.Warning))
-        {
-            return;
-        }
-
-        string name = callback is Delegate d
-            ? $"{d.Method.DeclaringType?.FullName}.{d.Method.Name}"
-            : callback.GetType().FullName ?? callback.GetType().Name;
-        EventLoopLog.SlowCallback(_logger, name, elapsedTicks * 1000.0 / Stopwatch.Frequency, _slowTicks * 1000.0 / Stopwatch.Frequency);
+        ArgumentNullException.ThrowIfNull(action);
+        ThrowIfNotUsable();
+        var timer = new TimerHandle(this, due, _timers.NextSequence(), period, action, state);
+        _timers.Add(timer);
+        return timer;
     }
 
-    private void Fail(IEventHandler handler, Exception ex)
+    // The failure policy: a handler that throws is logged, removed and closed; the loop carries on.
+    private void OnHandlerFailed(IEventHandler handler, Exception ex)
     {
         EventLoopLog.HandlerFailed(_logger, handler.GetType().Name, ex);
-        Remove(handler);
-        Close(handler);
+        _registry.Remove(handler);
+        CloseHandler(handler);
     }
 
-    private void Close(IEventHandler handler)
+    private void CloseHandler(IEventHandler handler)
     {
         try
         {
@@ -624,132 +505,40 @@ public sealed class EventLoop : IDisposable
         }
     }
 
-    // A new handle got the number of a registered one: the old owner closed its handle without Remove.
-    // The kernel dropped its epoll registration on close; drop ours without touching the new file.
-    private void EvictStaleOwner(int fd)
-    {
-        if (fd >= _byDescriptor.Length || _byDescriptor[fd] is not { Handler: { } stale } reg)
-        {
-            return;
-        }
-
-        EventLoopLog.DescriptorReused(_logger, fd, stale.GetType().Name);
-        _byHandler.Remove(stale);
-        if (reg.Registered != Interest.None && !_poller.ForgetsClosedDescriptors)
-        {
-            _poller.Remove(fd);
-        }
-
-        _byDescriptor[fd] = null;
-        FreeRegistration(reg);
-    }
-
-    private static Interest ReadWants(IEventHandler handler)
-        => (handler.WantsToReceive ? Interest.Readable : Interest.None) | (handler.WantsToSend ? Interest.Writable : Interest.None);
-
-    private void MarkDirty(Registration reg)
-    {
-        if (!reg.Dirty)
-        {
-            reg.Dirty = true;
-            _dirty.Add(reg);
-        }
-    }
-
-    private Registration AllocateRegistration()
-    {
-        if (_freeSlots.TryPop(out int slot))
-        {
-            return _slots[slot];
-        }
-
-        slot = _slots.Length;
-        Array.Resize(ref _slots, Math.Max(16, slot * 2));
-        for (int i = _slots.Length - 1; i > slot; i--)
-        {
-            _slots[i] = new Registration(i);
-            _freeSlots.Push(i);
-        }
-
-        return _slots[slot] = new Registration(slot);
-    }
-
-    private void FreeRegistration(Registration reg)
-    {
-        reg.Handler = null;
-        reg.Descriptor = -1;
-        reg.Registered = Interest.None;
-        reg.Generation++;
-        _freeSlots.Push(reg.Slot);
-    }
-
-    private void Wake()
-    {
-        // The loop thread itself is not waiting: its next timeout check sees the posted work or the stop.
-        if (IsOnLoopThread)
-        {
-            return;
-        }
-
-        // Only the first waker since the loop last drained writes to the eventfd.
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0 && !_disposed)
-        {
-            _waker.Wake();
-        }
-    }
-
-    private void EnterLoop()
+    // Run, RunOnce and Dispose make the calling thread the loop thread for their duration, and refuse to
+    // nest or to run beside another thread.
+    private EventLoop? Enter()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         int me = Environment.CurrentManagedThreadId;
-        int owner = Interlocked.CompareExchange(ref _loopThreadId, me, 0);
-        if (owner != 0)
+        int active = Interlocked.CompareExchange(ref _activeThreadId, me, 0);
+        if (active != 0)
         {
-            throw new InvalidOperationException(owner == me
-                ? "The loop is already running on this thread (Run and RunOnce do not nest)."
+            throw new InvalidOperationException(active == me
+                ? "The loop is already running on this thread: Run, RunOnce and Dispose do not nest (from a callback, call Stop, and Dispose after Run returns)."
                 : "The loop is already running on another thread.");
         }
+
+        Volatile.Write(ref _ownerThreadId, me);
+        EventLoop? outer = t_current;
+        t_current = this;
+        return outer;
     }
 
-    private void ExitLoop() => Volatile.Write(ref _loopThreadId, 0);
+    private void Exit(EventLoop? outer)
+    {
+        _stopRequested = false;
+        t_current = outer;
+        Volatile.Write(ref _activeThreadId, 0);
+    }
 
-    private void EnsureUsable()
+    private void ThrowIfNotUsable()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        EnsureLoopThread();
+        ThrowIfNotOnLoopThread();
     }
 
-    private void EnsureLoopThread()
-    {
-        if (!OnLoopThreadOrIdle)
-        {
-            throw new InvalidOperationException("This EventLoop member must be called on the loop thread; use Post from other threads.");
-        }
-    }
-
-    internal static long ToTimestampTicks(TimeSpan delay)
-    {
-        if (delay <= TimeSpan.Zero)
-        {
-            return 0;
-        }
-
-        // Round up so that a timer never fires before its delay; saturate absurd delays.
-        double ticks = Math.Ceiling(delay.Ticks * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond);
-        return ticks >= long.MaxValue / 4 ? long.MaxValue / 4 : (long)ticks;
-    }
-
-    private static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue - 1 : a + b;
-
-    // Stopwatch ticks → a poll timeout in whole milliseconds, rounded up, capped at int.MaxValue.
-    private static int ToWaitMilliseconds(long ticks)
-    {
-        if (ticks <= 0)
-        {
-            return 0;
-        }
-
-        long ms = (long)Math.Ceiling(ticks * 1000.0 / Stopwatch.Frequency);
-        return ms >= int.MaxValue ? int.MaxValue : (int)ms;
-    }
+    [DoesNotReturn]
+    private static void ThrowNotOnLoopThread()
+        => throw new InvalidOperationException("This member must be called on the loop thread; from other threads, use EventLoop.Post.");
 }

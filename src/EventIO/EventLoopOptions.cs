@@ -15,7 +15,7 @@ public sealed class EventLoopOptions
     /// </summary>
     public int MaxEventsPerTurn { get; init; } = 1024;
 
-    /// <summary>Size of the receive buffer the loop lends to handlers (64 KiB, the largest UDP datagram fits).</summary>
+    /// <summary>Size of the receive buffer the loop lends to handlers (64 KiB, the largest UDP datagram fits; at least 1 KiB).</summary>
     public int ReceiveBufferSize { get; init; } = 64 * 1024;
 
     /// <summary>
@@ -25,6 +25,19 @@ public sealed class EventLoopOptions
     /// </summary>
     public TimeSpan SlowCallbackThreshold { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Where handler failures and warnings go. Default: nowhere.</summary>
+    /// <summary>
+    /// Where handler failures and warnings go. Default: warnings and errors on stderr, so that an exception
+    /// is never silent; <c>NullLogger.Instance</c> drops them.
+    /// </summary>
     public ILogger? Logger { get; init; }
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxEventsPerTurn, 1, nameof(MaxEventsPerTurn));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ReceiveBufferSize, 1024, nameof(ReceiveBufferSize));
+        if (SlowCallbackThreshold != Timeout.InfiniteTimeSpan)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SlowCallbackThreshold, TimeSpan.Zero, nameof(SlowCallbackThreshold));
+        }
+    }
 }

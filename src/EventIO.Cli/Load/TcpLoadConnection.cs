@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using EventIO.Net;
 
 namespace EventIO.Cli.Load;
 
@@ -19,6 +20,7 @@ internal sealed class TcpLoadConnection : IEventHandler, IDisposable
 {
     private readonly LoadRun _run;
     private readonly Socket _socket;
+    private readonly SafeHandle _handle;
     private readonly uint _id;
     private readonly int _size;
     private readonly int _depth;
@@ -36,6 +38,7 @@ internal sealed class TcpLoadConnection : IEventHandler, IDisposable
     {
         _run = run;
         _socket = socket;
+        _handle = socket.SafeHandle;
         _socket.Blocking = false;
         _id = id;
         _size = run.Settings.Size;
@@ -44,7 +47,7 @@ internal sealed class TcpLoadConnection : IEventHandler, IDisposable
         _sentAt = new long[_depth];
     }
 
-    public SafeHandle Handle => _socket.SafeHandle;
+    public SafeHandle Handle => _handle;
 
     public bool WantsToReceive => !_closed;
 
@@ -58,10 +61,10 @@ internal sealed class TcpLoadConnection : IEventHandler, IDisposable
     public void HandleReceive()
     {
         Span<byte> buffer = _run.Loop.ReceiveBuffer;
-        int n = _socket.Receive(buffer, SocketFlags.None, out SocketError error);
-        if (error != SocketError.Success)
+        int n = SocketCalls.Receive(_handle, buffer, out SocketError error);
+        if (n < 0)
         {
-            if (error is not (SocketError.WouldBlock or SocketError.Interrupted))
+            if (error != SocketError.WouldBlock)
             {
                 Fail(mismatch: false, $"receive failed: {new SocketException((int)error).Message}");
             }
@@ -150,8 +153,8 @@ internal sealed class TcpLoadConnection : IEventHandler, IDisposable
     {
         while (_sendOffset < _sendLength)
         {
-            int n = _socket.Send(_outgoing.AsSpan(_sendOffset, _sendLength - _sendOffset), SocketFlags.None, out SocketError error);
-            if (error == SocketError.Success)
+            int n = SocketCalls.Send(_handle, _outgoing.AsSpan(_sendOffset, _sendLength - _sendOffset), out SocketError error);
+            if (n >= 0)
             {
                 _sendOffset += n;
             }
@@ -159,7 +162,7 @@ internal sealed class TcpLoadConnection : IEventHandler, IDisposable
             {
                 return; // WantsToSend is now true; the loop re-reads it after this dispatch (or at Add)
             }
-            else if (error != SocketError.Interrupted)
+            else
             {
                 Fail(mismatch: false, $"send failed: {new SocketException((int)error).Message}");
                 return;

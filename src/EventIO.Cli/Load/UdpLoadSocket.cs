@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using EventIO.Net;
 
 namespace EventIO.Cli.Load;
 
@@ -21,6 +22,7 @@ internal sealed class UdpLoadSocket : IEventHandler, IDisposable
 
     private readonly LoadRun _run;
     private readonly Socket _socket;
+    private readonly SafeHandle _handle;
     private readonly uint _id;
     private readonly int _size;
     private readonly int _depth;
@@ -34,6 +36,7 @@ internal sealed class UdpLoadSocket : IEventHandler, IDisposable
     {
         _run = run;
         _socket = socket;
+        _handle = socket.SafeHandle;
         _socket.Blocking = false;
         _id = id;
         _size = run.Settings.Size;
@@ -43,7 +46,7 @@ internal sealed class UdpLoadSocket : IEventHandler, IDisposable
         _waiting = new bool[_depth];
     }
 
-    public SafeHandle Handle => _socket.SafeHandle;
+    public SafeHandle Handle => _handle;
 
     public bool WantsToReceive => !_closed;
 
@@ -68,10 +71,10 @@ internal sealed class UdpLoadSocket : IEventHandler, IDisposable
         Span<byte> buffer = _run.Loop.ReceiveBuffer;
         for (int i = 0; i < reads && !_closed; i++)
         {
-            int n = _socket.Receive(buffer, SocketFlags.None, out SocketError error);
-            if (error != SocketError.Success)
+            int n = SocketCalls.Receive(_handle, buffer, out SocketError error);
+            if (n < 0)
             {
-                if (error is not (SocketError.WouldBlock or SocketError.Interrupted))
+                if (error != SocketError.WouldBlock)
                 {
                     // ECONNREFUSED: an ICMP "port unreachable" for an earlier datagram (the server went away).
                     _run.Errors++;
@@ -184,8 +187,8 @@ internal sealed class UdpLoadSocket : IEventHandler, IDisposable
         _waiting[slot] = true;
         Span<byte> datagram = _run.SendBuffer;
         _run.Pattern.Build(datagram, _id, message);
-        _socket.Send(datagram, SocketFlags.None, out SocketError error);
-        if (error is not (SocketError.Success or SocketError.WouldBlock or SocketError.NoBufferSpaceAvailable or SocketError.Interrupted))
+        SocketCalls.Send(_handle, datagram, out SocketError error);
+        if (error is not (SocketError.Success or SocketError.WouldBlock or SocketError.NoBufferSpaceAvailable))
         {
             _run.Errors++; // the timeout sends it again
             _run.Report($"udp socket {_id}: send failed: {new SocketException((int)error).Message}");

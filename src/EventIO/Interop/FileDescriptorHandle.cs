@@ -13,6 +13,13 @@ internal sealed class FileDescriptorHandle : SafeHandle
         : base(invalidHandleValue: -1, ownsHandle: true)
         => SetHandle(fd);
 
+    /// <summary>Opens /dev/null read-only: a descriptor held in reserve. Null when the process has none left.</summary>
+    internal static FileDescriptorHandle? TryOpenDevNull()
+    {
+        int fd = Libc.open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC);
+        return fd < 0 ? null : new FileDescriptorHandle(fd);
+    }
+
     /// <inheritdoc/>
     public override bool IsInvalid => handle == -1;
 

@@ -6,6 +6,8 @@ internal static partial class Libc
 {
     internal const int MSG_DONTWAIT = 0x40;
     internal const int MSG_NOSIGNAL = 0x4000;
+    internal const int SOCK_NONBLOCK = 0x800;
+    internal const int SOCK_CLOEXEC = 0x80000;
 
     [LibraryImport(Name, SetLastError = true)]
     internal static unsafe partial nint recv(int fd, byte* buf, nuint len, int flags);
@@ -18,4 +20,10 @@ internal static partial class Libc
 
     [LibraryImport(Name, SetLastError = true)]
     internal static unsafe partial nint sendto(int fd, byte* buf, nuint len, int flags, byte* addr, uint addrlen);
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static unsafe partial int accept4(int fd, byte* addr, uint* addrlen, int flags);
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static partial int shutdown(int fd, int how);
 }

@@ -1,124 +1,127 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using EventIO.Interop;
 using EventIO.Timers;
 
 namespace EventIO.Net;
 
 /// <summary>
-/// One accepted TCP connection: the recipe's <c>TCPClient</c>. Subclasses implement
-/// <see cref="OnReceived"/> and answer with <see cref="Send"/>.
+/// One TCP connection: the recipe's <c>TCPClient</c>, as an explicit state machine
+/// (<see cref="TcpConnectionState"/>). Subclasses implement <see cref="OnReceived"/> and answer with
+/// <see cref="Send"/>.
 /// </summary>
 /// <remarks>
 /// <para><b>Receiving:</b> into the loop's shared <see cref="EventLoop.ReceiveBuffer"/>, at most
-/// <see cref="TcpConnectionOptions.MaxReadsPerTurn"/> reads per readiness event; an idle connection holds
-/// no receive buffer.</para>
-/// <para><b>Sending:</b> <see cref="Send"/> writes straight to the socket when nothing is queued and
-/// queues only the unsent rest, in pooled segments. Above <see cref="TcpConnectionOptions.HighWatermark"/>
-/// queued bytes the connection stops reading its peer, and resumes at
-/// <see cref="TcpConnectionOptions.LowWatermark"/>: memory stays bounded whatever the peer does. Sends
-/// never raise SIGPIPE (.NET sends with MSG_NOSIGNAL).</para>
-/// <para><b>Closing:</b> at the peer's end of stream, <see cref="OnPeerClosed"/> (by default: flush what
-/// is queued, then close); on a reset or any other socket error, at once. <see cref="CloseWhenFlushed"/>
-/// closes gracefully (flush, FIN, linger for the peer's FIN). <see cref="Close"/> is idempotent, removes
-/// the connection from the loop and disposes the socket.</para>
-/// <para><b>Threading:</b> loop thread only, like every handler.</para>
+/// <see cref="TcpConnectionOptions.MaxReadsPerTurn"/> reads per readiness event, and only while
+/// <see cref="TcpConnectionState.Open"/>: once a callback closes, drains or pauses the connection, no
+/// further <see cref="OnReceived"/> comes. An idle connection holds no receive buffer.</para>
+/// <para><b>Sending:</b> <see cref="Send"/> writes straight to the socket when nothing is queued and queues
+/// only the unsent rest, in pooled segments. At <see cref="TcpConnectionOptions.HighWatermark"/> queued bytes
+/// the connection becomes unwritable and stops reading its peer; at the low watermark it is writable and
+/// reads again (<see cref="OnWritabilityChanged"/> tells the application, as Netty's
+/// <c>channelWritabilityChanged</c>). <see cref="TcpConnectionOptions.MaxQueuedBytes"/> is a hard cap, so
+/// what other connections send to a peer that never reads stays bounded. Sends never raise SIGPIPE.</para>
+/// <para><b>Closing:</b> at the peer's end of stream, <see cref="OnPeerClosed"/> (by default: flush, then
+/// close); on a reset or any other socket error, at once. <see cref="CloseWhenFlushed()"/> closes gracefully
+/// within a deadline. <see cref="LoopHandler.OnClosed"/> runs after the callback that closed the connection.</para>
+/// <para><b>Threading:</b> loop thread only; <see cref="Send"/>, <see cref="LoopHandler.Close"/> and
+/// <see cref="CloseWhenFlushed()"/> throw <see cref="InvalidOperationException"/> on another thread before
+/// changing anything.</para>
 /// </remarks>
-public abstract class TcpConnection : IEventHandler, IDisposable
+public abstract class TcpConnection : LoopHandler
 {
+    private static readonly Action<object?> s_closeDeadline = static s => ((TcpConnection)s!).OnCloseDeadline();
+    private static readonly Action<object?> s_checkIdle = static s => ((TcpConnection)s!).CheckIdle();
+    private static readonly Action<object?> s_reportWritability = static s => ((TcpConnection)s!).ReportWritability();
+
     private readonly Socket _socket;
+    private readonly SafeHandle _handle;
     private readonly TcpConnectionOptions _options;
     private readonly OutgoingBuffer _outgoing = new();
-    private bool _readPaused;        // back-pressure: too much queued
-    private bool _peerClosed;        // read end of stream
-    private bool _closeWhenFlushed;  // graceful close requested
-    private bool _lingering;         // flushed and sent FIN; discarding input until the peer's FIN
-    private TimerHandle? _lingerTimer;
-
-    private static readonly Action<object?> s_lingerExpired = static s => ((TcpConnection)s!).Close();
-    private static readonly Action<object?> s_checkIdle = static s => ((TcpConnection)s!).CheckIdle();
-
-    private long _idleTicks;         // idle timeout in Stopwatch ticks; 0: off
-    private long _lastReceived;      // loop clock at the last byte received
+    private TcpConnectionState _state;
+    private bool _lingerAfterDrain;     // data of Draining: the peer's side was still open when it began
+    private bool _writable = true;      // false from the high watermark down to the low one
+    private bool _writabilityReported = true;
+    private bool _writabilityReportPending;
+    private TimerHandle? _closeTimer;   // the deadline of Draining, then of Lingering
     private TimerHandle? _idleTimer;
+    private long _idleTicks;            // 0: no idle timeout
+    private long _lastReceived;         // loop clock at the last byte received
 
-    /// <summary>Wraps an accepted, connected <paramref name="socket"/>, which this connection now owns.</summary>
-    protected TcpConnection(EventLoop loop, Socket socket, TcpConnectionOptions? options = null)
+    /// <summary>Wraps a connected <paramref name="socket"/>, which this connection now owns (made non-blocking). Add it to a loop to start.</summary>
+    protected TcpConnection(Socket socket, TcpConnectionOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(socket);
         _options = options ?? TcpConnectionOptions.Default;
         _options.Validate();
-        Loop = loop;
         _socket = socket;
         _socket.Blocking = false;
+        _handle = socket.SafeHandle;
     }
 
-    /// <summary>The loop this connection belongs to.</summary>
-    public EventLoop Loop { get; }
+    /// <summary>Where the connection is in its life.</summary>
+    public TcpConnectionState State => _state;
 
-    /// <summary>The connection's socket. Do not close it directly; call <see cref="Close"/>.</summary>
-    protected Socket Socket => _socket;
+    /// <summary>True while closing gracefully (<see cref="TcpConnectionState.Draining"/> or <see cref="TcpConnectionState.Lingering"/>): sends are refused.</summary>
+    public bool IsClosing => _state is TcpConnectionState.Draining or TcpConnectionState.Lingering;
 
-    /// <summary>The peer's address, or null once closed.</summary>
-    public EndPoint? RemoteEndPoint => IsClosed ? null : _socket.RemoteEndPoint;
-
-    /// <summary>True once <see cref="Close"/> has run.</summary>
-    public bool IsClosed { get; private set; }
+    /// <summary>False from the moment <see cref="TcpConnectionOptions.HighWatermark"/> bytes are queued until the queue drains to the low watermark: slow your producers.</summary>
+    public bool IsWritable => _writable;
 
     /// <summary>Bytes accepted by <see cref="Send"/> and not yet written to the socket.</summary>
     public long QueuedBytes => _outgoing.Length;
 
-    /// <summary>True while reading is paused because too much is queued (back-pressure).</summary>
-    public bool IsReadPaused => _readPaused;
+    /// <summary>Why the connection closed; <see cref="TcpCloseReason.None"/> while it is not closed.</summary>
+    public TcpCloseReason CloseReason { get; private set; }
+
+    /// <summary>The socket error that closed the connection (<see cref="TcpCloseReason.SocketError"/>), else <see cref="SocketError.Success"/>.</summary>
+    public SocketError Error { get; private set; }
+
+    /// <summary>The peer's address, or null once closed.</summary>
+    public EndPoint? RemoteEndPoint => IsClosed ? null : _socket.RemoteEndPoint;
 
     /// <inheritdoc/>
-    public SafeHandle Handle => _socket.SafeHandle;
+    public sealed override SafeHandle Handle => _handle;
 
     /// <inheritdoc/>
-    public bool WantsToReceive => !IsClosed && (_lingering || (!_readPaused && !_peerClosed && !_closeWhenFlushed));
+    public sealed override bool WantsToReceive => _state is TcpConnectionState.Open or TcpConnectionState.Lingering;
 
     /// <inheritdoc/>
-    public bool WantsToSend => !_outgoing.IsEmpty;
+    public sealed override bool WantsToSend => !_outgoing.IsEmpty;
 
-    /// <summary>True if the connection was closed because its peer sent nothing for the idle timeout.</summary>
-    public bool ClosedForIdleness { get; private set; }
+    /// <summary>The connection's socket. Do not close it directly; call <see cref="LoopHandler.Close"/>.</summary>
+    protected Socket Socket => _socket;
 
-    /// <summary>Set by the <see cref="TcpServer"/> that accepted this connection.</summary>
+    /// <summary>The server that accepted this connection, told when it closes.</summary>
     internal TcpServer? Owner { get; set; }
 
     /// <inheritdoc/>
-    public void HandleReceive()
+    public sealed override void HandleReceive()
     {
-        if (_lingering)
+        if (_state == TcpConnectionState.Lingering)
         {
             Discard();
             return;
         }
 
-        for (int reads = 0; reads < _options.MaxReadsPerTurn && WantsToReceive; reads++)
+        Span<byte> buffer = Loop.ReceiveBuffer;
+        for (int reads = 0; reads < _options.MaxReadsPerTurn && _state == TcpConnectionState.Open; reads++)
         {
-            Span<byte> buffer = Loop.ReceiveBuffer;
-            int n = StreamCalls.Receive(_socket.SafeHandle, buffer);
+            int n = SocketCalls.Receive(_handle, buffer, out SocketError error);
             if (n < 0)
             {
-                if (!IsTransient(n))
-                {
-                    Close(); // reset or other failure: nothing more can be delivered
-                }
-
+                CloseOnError(error);
                 return;
             }
 
             if (n == 0)
             {
-                _peerClosed = true;
+                _state = TcpConnectionState.PeerClosed;
                 OnPeerClosed();
                 return;
             }
 
-            _lastReceived = Loop.TurnTimestamp;
+            _lastReceived = Loop.Now;
             OnReceived(buffer[..n]);
             if (n < buffer.Length)
             {
@@ -128,99 +131,89 @@ public abstract class TcpConnection : IEventHandler, IDisposable
     }
 
     /// <inheritdoc/>
-    public void HandleSend() => Flush();
+    public sealed override void HandleSend() => Flush();
 
     /// <summary>
     /// Sends <paramref name="data"/>: written at once as far as the socket takes it, the rest queued and
-    /// written when the socket is writable. Never blocks; order is preserved.
+    /// written when the socket is writable. Never blocks; order is preserved. Past
+    /// <see cref="TcpConnectionOptions.MaxQueuedBytes"/> (counting all of <paramref name="data"/> as queued),
+    /// <see cref="TcpConnectionOptions.SendOverflow"/> decides: close the connection, or refuse the bytes.
     /// </summary>
-    /// <returns>False if the connection is closed (or closing) and the data was dropped.</returns>
+    /// <returns>False if nothing was sent: the connection is closed or closing, or the cap refused it.</returns>
+    /// <exception cref="InvalidOperationException">Not on the loop thread, or not added to a loop yet.</exception>
     public bool Send(ReadOnlySpan<byte> data)
     {
-        if (IsClosed || _closeWhenFlushed)
+        Loop.ThrowIfNotOnLoopThread();
+        if (_state is TcpConnectionState.Draining or TcpConnectionState.Lingering or TcpConnectionState.Closed)
         {
+            return false;
+        }
+
+        if (_outgoing.Length + data.Length > _options.MaxQueuedBytes)
+        {
+            if (_options.SendOverflow == SendOverflowPolicy.Close)
+            {
+                CloseWith(TcpCloseReason.SendQueueFull);
+            }
+
             return false;
         }
 
         if (_outgoing.IsEmpty && !data.IsEmpty)
         {
-            int sent = StreamCalls.Send(_socket.SafeHandle, data);
-            if (sent >= 0)
+            int sent = SocketCalls.Send(_handle, data, out SocketError error);
+            if (sent < 0 && error != SocketError.WouldBlock)
             {
-                data = data[sent..];
-            }
-            else if (!IsTransient(sent))
-            {
-                Close();
+                CloseOnError(error);
                 return false;
             }
+
+            data = data[Math.Max(sent, 0)..];
         }
 
         if (!data.IsEmpty)
         {
-            bool wasEmpty = _outgoing.IsEmpty;
-            _outgoing.Append(data);
-            bool pause = !_readPaused && _outgoing.Length >= _options.HighWatermark;
-            _readPaused |= pause;
-            if (wasEmpty || pause)
-            {
-                Loop.Update(this);
-            }
+            Enqueue(data);
         }
 
         return true;
     }
 
+    /// <summary>Graceful close within <see cref="TcpConnectionOptions.DrainTimeout"/>; see <see cref="CloseWhenFlushed(TimeSpan)"/>.</summary>
+    public void CloseWhenFlushed() => CloseWhenFlushed(_options.DrainTimeout);
+
     /// <summary>
-    /// Graceful close: stops processing input, lets everything queued reach the peer, then closes. If the
-    /// peer has not ended its side yet, the connection first sends FIN and discards input until the peer's
-    /// FIN (at most <see cref="TcpConnectionOptions.LingerTimeout"/>), so that closing with unread input
-    /// does not turn into a reset that could destroy the reply in flight. Idempotent.
+    /// Graceful close: stops reading, lets everything queued reach the peer, then closes. If the peer has not
+    /// ended its side, the connection first sends FIN and discards input until the peer's FIN (at most
+    /// <see cref="TcpConnectionOptions.LingerTimeout"/>), so that unread input cannot turn the close into a
+    /// reset that destroys the reply in flight. If the queue is not flushed within <paramref name="drainTimeout"/>
+    /// (a peer that never reads), the connection is closed at once and the rest dropped. Idempotent.
     /// </summary>
-    public void CloseWhenFlushed()
+    /// <exception cref="InvalidOperationException">Not on the loop thread.</exception>
+    public void CloseWhenFlushed(TimeSpan drainTimeout)
     {
-        if (IsClosed || _closeWhenFlushed)
+        if (!IsAttached)
+        {
+            Close();
+            return;
+        }
+
+        Loop.ThrowIfNotOnLoopThread();
+        if (_state is TcpConnectionState.Draining or TcpConnectionState.Lingering or TcpConnectionState.Closed)
         {
             return;
         }
 
-        _closeWhenFlushed = true;
+        _lingerAfterDrain = _state != TcpConnectionState.PeerClosed;
         if (_outgoing.IsEmpty)
         {
-            FinishGracefulClose();
-        }
-        else
-        {
-            Loop.Update(this);
-        }
-    }
-
-    /// <summary>
-    /// Closes at once: removes the connection from the loop, drops anything queued and disposes the
-    /// socket. Idempotent. Loop thread only.
-    /// </summary>
-    public void Close()
-    {
-        if (IsClosed)
-        {
+            FinishDrain();
             return;
         }
 
-        IsClosed = true;
-        _lingerTimer?.Cancel();
-        _idleTimer?.Cancel();
-        Loop.Remove(this); // before the descriptor is closed, so its number can be reused safely
-        _socket.Dispose();
-        _outgoing.Dispose();
-        Owner?.Release(this);
-        OnClosed();
-    }
-
-    /// <summary>Same as <see cref="Close"/>.</summary>
-    public void Dispose()
-    {
-        Close();
-        GC.SuppressFinalize(this);
+        _state = TcpConnectionState.Draining;
+        _closeTimer = Loop.CallLater(drainTimeout, s_closeDeadline, this);
+        Loop.Update(this); // stop reading
     }
 
     /// <summary>
@@ -229,15 +222,84 @@ public abstract class TcpConnection : IEventHandler, IDisposable
     /// </summary>
     protected abstract void OnReceived(ReadOnlySpan<byte> data);
 
+    /// <summary>Called once the connection is registered with its loop (a <see cref="TcpServer"/> adds each one it accepts): send a greeting, start timers.</summary>
+    protected virtual void OnOpened()
+    {
+    }
+
     /// <summary>
-    /// Called once when the peer ends its side of the stream. The default flushes what is queued and
-    /// then closes (the recipe closed at once and lost it).
+    /// Called once when the peer ends its side of the stream (<see cref="TcpConnectionState.PeerClosed"/>).
+    /// The default flushes what is queued and then closes (the recipe closed at once and lost it); override
+    /// to keep sending on a half-closed connection.
     /// </summary>
     protected virtual void OnPeerClosed() => CloseWhenFlushed();
 
-    /// <summary>Called once, after the connection is closed.</summary>
-    protected virtual void OnClosed()
+    /// <summary>
+    /// Called after <see cref="IsWritable"/> changed, once the callback that changed it has returned (never
+    /// inside <see cref="Send"/>). Read <see cref="IsWritable"/>: false means stop producing for this peer.
+    /// </summary>
+    protected virtual void OnWritabilityChanged()
     {
+    }
+
+    /// <inheritdoc/>
+    protected sealed override void OnAdded()
+    {
+        if (_idleTicks > 0)
+        {
+            _lastReceived = Loop.Now;
+            _idleTimer = Loop.CallAt(MonotonicClock.Add(_lastReceived, _idleTicks), s_checkIdle, this);
+        }
+
+        OnOpened();
+    }
+
+    /// <inheritdoc/>
+    protected sealed override void OnClosing()
+    {
+        _state = TcpConnectionState.Closed;
+        if (CloseReason == TcpCloseReason.None)
+        {
+            CloseReason = TcpCloseReason.Local;
+        }
+
+        _closeTimer?.Cancel();
+        _idleTimer?.Cancel();
+        _outgoing.Dispose();
+    }
+
+    /// <inheritdoc/>
+    protected sealed override void ReleaseHandle() => _socket.Dispose();
+
+    /// <inheritdoc/>
+    private protected sealed override void ReportClosed()
+    {
+        Owner?.Release(this);
+        base.ReportClosed();
+    }
+
+    /// <summary>Closes the connection once its peer has sent nothing for <paramref name="timeout"/>; set before it is added.</summary>
+    internal void SetIdleTimeout(TimeSpan timeout) => _idleTicks = Math.Max(1, MonotonicClock.ToTicks(timeout));
+
+    private void Enqueue(ReadOnlySpan<byte> data)
+    {
+        bool wasEmpty = _outgoing.IsEmpty;
+        _outgoing.Append(data);
+        if (_writable && _outgoing.Length >= _options.HighWatermark)
+        {
+            _writable = false;
+            if (_state == TcpConnectionState.Open)
+            {
+                _state = TcpConnectionState.ReadPaused;
+            }
+
+            ScheduleWritabilityReport();
+            Loop.Update(this);
+        }
+        else if (wasEmpty)
+        {
+            Loop.Update(this); // wants to send now
+        }
     }
 
     private void Flush()
@@ -245,15 +307,15 @@ public abstract class TcpConnection : IEventHandler, IDisposable
         while (!_outgoing.IsEmpty)
         {
             ReadOnlySpan<byte> chunk = _outgoing.FirstSpan;
-            int sent = StreamCalls.Send(_socket.SafeHandle, chunk);
+            int sent = SocketCalls.Send(_handle, chunk, out SocketError error);
             if (sent < 0)
             {
-                if (IsTransient(sent))
+                if (error == SocketError.WouldBlock)
                 {
-                    break; // full: the watermark check below still runs
+                    break;
                 }
 
-                Close();
+                CloseOnError(error);
                 return;
             }
 
@@ -264,67 +326,41 @@ public abstract class TcpConnection : IEventHandler, IDisposable
             }
         }
 
-        if (_readPaused && _outgoing.Length <= _options.LowWatermark)
+        if (!_writable && _outgoing.Length <= _options.LowWatermark)
         {
-            _readPaused = false;
+            _writable = true;
+            if (_state == TcpConnectionState.ReadPaused)
+            {
+                _state = TcpConnectionState.Open;
+            }
+
+            ScheduleWritabilityReport();
         }
 
-        if (_outgoing.IsEmpty && _closeWhenFlushed)
+        if (_outgoing.IsEmpty && _state == TcpConnectionState.Draining)
         {
-            FinishGracefulClose();
+            FinishDrain();
         }
     }
 
-    /// <summary>
-    /// Closes the connection once its peer has sent nothing for <paramref name="timeout"/>. O(1) per read:
-    /// a read only stamps the time; one timer per connection checks the stamp when it fires and re-arms
-    /// for the rest. Loop thread only.
-    /// </summary>
-    internal void SetIdleTimeout(TimeSpan timeout)
+    // Draining is done: close now if the peer already ended its side, else send FIN and linger for the peer's.
+    private void FinishDrain()
     {
-        _idleTicks = Math.Max(1, EventLoop.ToTimestampTicks(timeout));
-        _lastReceived = System.Diagnostics.Stopwatch.GetTimestamp();
-        _idleTimer = Loop.CallLater(timeout, s_checkIdle, this);
-    }
-
-    private void CheckIdle()
-    {
-        if (IsClosed)
+        _closeTimer?.Cancel();
+        if (!_lingerAfterDrain)
         {
+            CloseWith(TcpCloseReason.Completed);
             return;
         }
 
-        long due = _lastReceived + _idleTicks;
-        if (System.Diagnostics.Stopwatch.GetTimestamp() >= due)
+        if (!SocketCalls.Shutdown(_handle, SocketShutdown.Send, out SocketError error))
         {
-            ClosedForIdleness = true;
-            Close();
+            CloseOnError(error);
             return;
         }
 
-        _idleTimer = Loop.CallAt(due, s_checkIdle, this);
-    }
-
-    private void FinishGracefulClose()
-    {
-        if (_peerClosed)
-        {
-            Close(); // the peer sends nothing more: a plain close is clean
-            return;
-        }
-
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Send);
-        }
-        catch (SocketException)
-        {
-            Close();
-            return;
-        }
-
-        _lingering = true;
-        _lingerTimer = Loop.CallLater(_options.LingerTimeout, s_lingerExpired, this);
+        _state = TcpConnectionState.Lingering;
+        _closeTimer = Loop.CallLater(_options.LingerTimeout, s_closeDeadline, this);
         Loop.Update(this);
     }
 
@@ -334,20 +370,70 @@ public abstract class TcpConnection : IEventHandler, IDisposable
         Span<byte> buffer = Loop.ReceiveBuffer;
         for (int reads = 0; reads < _options.MaxReadsPerTurn; reads++)
         {
-            int n = StreamCalls.Receive(_socket.SafeHandle, buffer);
-            if (n < 0 && IsTransient(n))
+            int n = SocketCalls.Receive(_handle, buffer, out SocketError error);
+            if (n < 0 && error == SocketError.WouldBlock)
             {
                 return;
             }
 
             if (n <= 0)
             {
-                Close();
+                CloseWith(TcpCloseReason.Completed); // the peer's FIN (or its reset: all we sent was taken)
                 return;
             }
         }
     }
 
-    // -EAGAIN (nothing now) and -EINTR: try again when the loop next reports readiness.
-    private static bool IsTransient(int negativeErrno) => negativeErrno is -Libc.EAGAIN or -Libc.EINTR;
+    private void OnCloseDeadline() => CloseWith(_state == TcpConnectionState.Draining ? TcpCloseReason.DrainTimeout : TcpCloseReason.Completed);
+
+    private void CheckIdle()
+    {
+        long due = MonotonicClock.Add(_lastReceived, _idleTicks);
+        if (System.Diagnostics.Stopwatch.GetTimestamp() >= due)
+        {
+            CloseWith(TcpCloseReason.IdleTimeout);
+            return;
+        }
+
+        _idleTimer = Loop.CallAt(due, s_checkIdle, this); // a read only stamps the clock: O(1) per read
+    }
+
+    private void CloseOnError(SocketError error)
+    {
+        if (error is SocketError.WouldBlock or SocketError.Interrupted)
+        {
+            return; // nothing now; the loop reports readiness again
+        }
+
+        Error = error;
+        CloseWith(TcpCloseReason.SocketError);
+    }
+
+    private void CloseWith(TcpCloseReason reason)
+    {
+        if (CloseReason == TcpCloseReason.None)
+        {
+            CloseReason = reason;
+        }
+
+        Close();
+    }
+
+    private void ScheduleWritabilityReport()
+    {
+        if (!_writabilityReportPending && Loop.Post(s_reportWritability, this))
+        {
+            _writabilityReportPending = true;
+        }
+    }
+
+    private void ReportWritability()
+    {
+        _writabilityReportPending = false;
+        if (!IsClosed && _writable != _writabilityReported)
+        {
+            _writabilityReported = _writable;
+            OnWritabilityChanged();
+        }
+    }
 }

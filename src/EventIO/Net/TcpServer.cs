@@ -1,59 +1,63 @@
+using System.Collections.ObjectModel;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using EventIO.Interop;
+using EventIO.Timers;
 
 namespace EventIO.Net;
 
 /// <summary>
 /// A listening TCP socket: the recipe's <c>TCPServer</c>. Accepts in bounded batches, makes one
-/// connection handler per client with a factory and adds it to the loop.
+/// connection handler per client with a factory and adds it to its own loop.
 /// </summary>
 /// <remarks>
 /// <para><b>Descriptor exhaustion:</b> when accept fails with EMFILE/ENFILE the server neither spins nor
 /// dies: it frees a descriptor kept in reserve, accepts and closes the clients waiting in the backlog (so
 /// they are told at once instead of hanging), takes the reserve back, stops watching the listener for
 /// <see cref="TcpServerOptions.AcceptRetryDelay"/>, logs once per episode, and resumes.</para>
-/// <para><b>Threading:</b> construct anywhere; everything else on the loop thread.</para>
+/// <para><b>Connections:</b> <see cref="Connections"/> may be iterated in any callback: a connection leaves
+/// it only after the callback that closed it has returned, so a broadcast loop is never invalidated by a
+/// member whose send failed (that send just returns false).</para>
+/// <para><b>Threading:</b> construct anywhere; add it to a loop; everything else on that loop's thread.</para>
 /// </remarks>
-public sealed class TcpServer : IEventHandler, IDisposable
+public sealed class TcpServer : LoopHandler
 {
     private static readonly Action<object?> s_resumeAccepting = static s => ((TcpServer)s!).ResumeAccepting();
+    private static readonly Action<object?> s_notifyIfDrained = static s => ((TcpServer)s!).NotifyIfDrained();
 
-    private readonly EventLoop _loop;
     private readonly Socket _listener;
-    private readonly Func<EventLoop, Socket, TcpConnection> _createConnection;
+    private readonly SafeHandle _handle;
+    private readonly Func<Socket, TcpConnection> _createConnection;
     private readonly TcpServerOptions _options;
     private readonly HashSet<TcpConnection> _connections = new(ReferenceEqualityComparer.Instance);
     private readonly string _name;
-    private bool _acceptPaused;
-    private bool _exhausted;          // inside an out-of-descriptors episode (logged once)
-    private Microsoft.Win32.SafeHandles.SafeFileHandle? _spare;       // one descriptor held in reserve to accept-and-close when out of them
     private bool _listening = true;
+    private bool _acceptPaused;
+    private bool _exhausted;                 // inside an out-of-descriptors episode (logged once)
+    private FileDescriptorHandle? _spare;    // held in reserve, to accept-and-close when out of descriptors
+    private TimerHandle? _resumeTimer;
     private Action? _onDrained;
 
     /// <summary>
-    /// Binds and listens on <paramref name="endPoint"/> (port 0 picks a free port; see
-    /// <see cref="LocalEndPoint"/>). Add the server to <paramref name="loop"/> to start accepting.
+    /// Binds and listens on <paramref name="endPoint"/> (port 0 picks a free port; see <see cref="LocalEndPoint"/>).
+    /// Add the server to a loop to start accepting; accepted connections join the same loop.
     /// </summary>
-    /// <param name="loop">The loop that accepted connections are added to.</param>
     /// <param name="endPoint">Where to listen.</param>
     /// <param name="createConnection">Makes the handler for one accepted socket; called on the loop thread.</param>
     /// <param name="options">Backlog, batch size and limits; defaults when null.</param>
     /// <exception cref="SocketException">The address cannot be bound (for example, it is in use).</exception>
-    public TcpServer(EventLoop loop, IPEndPoint endPoint, Func<EventLoop, Socket, TcpConnection> createConnection, TcpServerOptions? options = null)
+    public TcpServer(IPEndPoint endPoint, Func<Socket, TcpConnection> createConnection, TcpServerOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(endPoint);
         ArgumentNullException.ThrowIfNull(createConnection);
         _options = options ?? new TcpServerOptions();
         _options.Validate();
-        _loop = loop;
         _createConnection = createConnection;
         _listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             SocketOptions.EnableReuseAddress(_listener);
-
             if (_options.ReusePort)
             {
                 SocketOptions.EnableReusePort(_listener);
@@ -69,15 +73,20 @@ public sealed class TcpServer : IEventHandler, IDisposable
             throw;
         }
 
-        _spare = OpenSpare();
+        _handle = _listener.SafeHandle;
+        _spare = FileDescriptorHandle.TryOpenDevNull();
         LocalEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
         _name = LocalEndPoint.ToString();
+        Connections = new ReadOnlySet<TcpConnection>(_connections);
     }
 
     /// <summary>The address really bound (with the port the OS picked when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>Connections accepted and not yet closed. Loop thread (or after the loop has stopped).</summary>
+    /// <summary>The connections accepted and not yet reported closed. Loop thread.</summary>
+    public IReadOnlySet<TcpConnection> Connections { get; }
+
+    /// <summary>The number of <see cref="Connections"/>. Loop thread (or after the loop has stopped).</summary>
     public int ConnectionCount => _connections.Count;
 
     /// <summary>Connections accepted since the server started. Loop thread (or after the loop has stopped).</summary>
@@ -93,6 +102,9 @@ public sealed class TcpServer : IEventHandler, IDisposable
     /// <summary>Connections closed because their peer sent nothing for <see cref="TcpServerOptions.IdleTimeout"/>. Loop thread (or after the loop has stopped).</summary>
     public long IdleClosedCount { get; private set; }
 
+    /// <summary>Connections closed because a send would have queued more than their cap (<see cref="TcpCloseReason.SendQueueFull"/>). Loop thread (or after the loop has stopped).</summary>
+    public long SendQueueFullCount { get; private set; }
+
     /// <summary>Times accepting was paused because the process ran out of descriptors. Loop thread (or after the loop has stopped).</summary>
     public long AcceptPauseCount { get; private set; }
 
@@ -100,44 +112,39 @@ public sealed class TcpServer : IEventHandler, IDisposable
     public bool IsListening => _listening;
 
     /// <inheritdoc/>
-    public SafeHandle Handle => _listener.SafeHandle;
+    public override SafeHandle Handle => _handle;
 
     /// <inheritdoc/>
-    public bool WantsToReceive => _listening && !_acceptPaused;
+    public override bool WantsToReceive => _listening && !_acceptPaused;
 
     /// <inheritdoc/>
-    public bool WantsToSend => false;
+    public override bool WantsToSend => false;
 
     /// <summary>Accepts up to <see cref="TcpServerOptions.AcceptBatch"/> pending connections.</summary>
-    public void HandleReceive()
+    public override void HandleReceive()
     {
         for (int i = 0; i < _options.AcceptBatch && _listening; i++)
         {
-            Socket client;
-            try
+            Socket? client = SocketCalls.Accept(_handle, out SocketError error);
+            if (client is null)
             {
-                client = _listener.Accept();
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.WouldBlock)
-            {
+                if (error is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+                {
+                    PauseAccepting(error);
+                }
+                else if (error != SocketError.WouldBlock)
+                {
+                    NetLog.AcceptFailed(Loop.Logger, _name, error); // ECONNABORTED and friends: that client is gone
+                    continue;
+                }
+
                 return;
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.TooManyOpenSockets || ex.SocketErrorCode == SocketError.NoBufferSpaceAvailable)
-            {
-                PauseAccepting(ex.SocketErrorCode);
-                return;
-            }
-            catch (SocketException ex)
-            {
-                // ECONNABORTED and friends: that client is gone; the next one may be fine.
-                NetLog.AcceptFailed(_loop.Logger, _name, ex.SocketErrorCode);
-                continue;
             }
 
             if (_exhausted)
             {
                 _exhausted = false;
-                NetLog.AcceptResumed(_loop.Logger, _name);
+                NetLog.AcceptResumed(Loop.Logger, _name);
             }
 
             if (_options.MaxConnections > 0 && _connections.Count >= _options.MaxConnections)
@@ -153,11 +160,11 @@ public sealed class TcpServer : IEventHandler, IDisposable
     }
 
     /// <inheritdoc/>
-    public void HandleSend()
+    public override void HandleSend()
     {
     }
 
-    /// <summary>Closes the listener; connections already accepted carry on. Idempotent.</summary>
+    /// <summary>Closes the listener; connections already accepted carry on. Idempotent. Loop thread.</summary>
     public void StopListening()
     {
         if (!_listening)
@@ -165,32 +172,56 @@ public sealed class TcpServer : IEventHandler, IDisposable
             return;
         }
 
+        if (IsAttached)
+        {
+            Loop.ThrowIfNotOnLoopThread();
+            Loop.Remove(this);
+        }
+
         _listening = false;
-        _loop.Remove(this);
+        _resumeTimer?.Cancel();
+        _resumeTimer = null;
         _listener.Dispose();
         _spare?.Dispose();
         _spare = null;
     }
 
     /// <summary>
-    /// Graceful shutdown: stops listening, stops reading every connection, lets each flush what it has
-    /// queued and close. <paramref name="onDrained"/> runs on the loop thread once none is left (at once
-    /// if there are none).
+    /// Graceful shutdown: stops listening and closes every connection with
+    /// <see cref="TcpConnection.CloseWhenFlushed()"/> (flush within its drain deadline, then close).
+    /// <paramref name="onDrained"/> runs on the loop thread once none is left, after this call returns;
+    /// callbacks of repeated calls all run. Loop thread.
     /// </summary>
-    public void Shutdown(Action? onDrained = null)
+    public void Shutdown(Action? onDrained = null) => Shutdown(null, onDrained);
+
+    /// <summary>
+    /// As <see cref="Shutdown(Action?)"/>, with <paramref name="drainTimeout"/> as every connection's flush
+    /// deadline: a peer that never reads cannot hold the shutdown longer than that.
+    /// </summary>
+    public void Shutdown(TimeSpan? drainTimeout, Action? onDrained = null)
     {
         StopListening();
-        _onDrained = onDrained;
+        _onDrained += onDrained;
         foreach (TcpConnection connection in _connections.ToArray())
         {
-            connection.CloseWhenFlushed();
+            if (drainTimeout is { } timeout)
+            {
+                connection.CloseWhenFlushed(timeout);
+            }
+            else
+            {
+                connection.CloseWhenFlushed();
+            }
         }
 
-        NotifyIfDrained();
+        if (_connections.Count == 0 && _onDrained is not null && IsAttached)
+        {
+            Loop.Post(s_notifyIfDrained, this);
+        }
     }
 
-    /// <summary>Closes the listener and every connection at once. Idempotent.</summary>
-    public void Dispose()
+    /// <inheritdoc/>
+    protected override void OnClosing()
     {
         StopListening();
         foreach (TcpConnection connection in _connections.ToArray())
@@ -199,12 +230,20 @@ public sealed class TcpServer : IEventHandler, IDisposable
         }
     }
 
+    /// <inheritdoc/>
+    protected override void ReleaseHandle() => _listener.Dispose();
+
+    /// <summary>Called when one of its connections has closed and the closing callback returned.</summary>
     internal void Release(TcpConnection connection)
     {
         _connections.Remove(connection);
-        if (connection.ClosedForIdleness)
+        if (connection.CloseReason == TcpCloseReason.IdleTimeout)
         {
             IdleClosedCount++;
+        }
+        else if (connection.CloseReason == TcpCloseReason.SendQueueFull)
+        {
+            SendQueueFullCount++;
         }
 
         NotifyIfDrained();
@@ -215,24 +254,24 @@ public sealed class TcpServer : IEventHandler, IDisposable
         TcpConnection? connection = null;
         try
         {
-            client.Blocking = false;
             if (_options.NoDelay)
             {
                 client.NoDelay = true;
             }
 
-            connection = _createConnection(_loop, client) ?? throw new InvalidOperationException("The connection factory returned null.");
+            connection = _createConnection(client) ?? throw new InvalidOperationException("The connection factory returned null.");
             connection.Owner = this;
-            _connections.Add(connection);
-            _loop.Add(connection);
             if (_options.IdleTimeout != Timeout.InfiniteTimeSpan)
             {
                 connection.SetIdleTimeout(_options.IdleTimeout);
             }
+
+            _connections.Add(connection);
+            Loop.Add(connection); // OnOpened runs here; a throw there closes the connection (the loop logs it)
         }
         catch (Exception ex)
         {
-            NetLog.ConnectionSetupFailed(_loop.Logger, _name, ex);
+            NetLog.ConnectionSetupFailed(Loop.Logger, _name, ex);
             if (connection is not null)
             {
                 connection.Close();
@@ -252,10 +291,10 @@ public sealed class TcpServer : IEventHandler, IDisposable
         if (!_exhausted)
         {
             _exhausted = true;
-            NetLog.AcceptPaused(_loop.Logger, _name, error, _options.AcceptRetryDelay.TotalMilliseconds);
+            NetLog.AcceptPaused(Loop.Logger, _name, error, _options.AcceptRetryDelay.TotalMilliseconds);
         }
 
-        _loop.CallLater(_options.AcceptRetryDelay, s_resumeAccepting, this);
+        _resumeTimer = Loop.CallLater(_options.AcceptRetryDelay, s_resumeAccepting, this);
     }
 
     // Out of descriptors: free the spare, accept-and-close everyone waiting in the backlog so they learn
@@ -271,44 +310,30 @@ public sealed class TcpServer : IEventHandler, IDisposable
         _spare = null;
         for (int i = 0; i < _options.AcceptBatch; i++)
         {
-            try
-            {
-                _listener.Accept().Dispose();
-                RejectedCount++;
-            }
-            catch (SocketException)
+            Socket? waiting = SocketCalls.Accept(_handle, out _);
+            if (waiting is null)
             {
                 break; // EAGAIN: the backlog is empty (or another failure: the pause handles it)
             }
+
+            waiting.Dispose();
+            RejectedCount++;
         }
 
-        _spare = OpenSpare();
-    }
-
-    private static Microsoft.Win32.SafeHandles.SafeFileHandle? OpenSpare()
-    {
-        try
-        {
-            return File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Read);
-        }
-        catch (IOException)
-        {
-            return null; // out of descriptors right now; the next pause tries again
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
+        _spare = FileDescriptorHandle.TryOpenDevNull();
     }
 
     private void ResumeAccepting()
     {
-        _spare ??= OpenSpare();
-        _acceptPaused = false;
-        if (_listening)
+        _resumeTimer = null;
+        if (!_listening)
         {
-            _loop.Update(this);
+            return; // stopped meanwhile: nothing to resume, no spare to reopen
         }
+
+        _spare ??= FileDescriptorHandle.TryOpenDevNull();
+        _acceptPaused = false;
+        Loop.Update(this);
     }
 
     private void NotifyIfDrained()

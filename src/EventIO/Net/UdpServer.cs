@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using EventIO.Interop;
 
 namespace EventIO.Net;
 
@@ -15,23 +14,22 @@ namespace EventIO.Net;
 /// datagram.</para>
 /// <para><b>Sending:</b> a reply that cannot be sent at once (socket buffer full, or an ICMP error for the
 /// peer) is dropped and counted in <see cref="RepliesDropped"/>; it never blocks the loop.</para>
-/// <para><b>Threading:</b> construct anywhere; everything else on the loop thread.</para>
+/// <para><b>Threading:</b> construct anywhere; add it to a loop; everything else on that loop's thread.</para>
 /// </remarks>
-public abstract class UdpServer : IEventHandler, IDisposable
+public abstract class UdpServer : LoopHandler
 {
     private readonly Socket _socket;
+    private readonly SafeHandle _handle;
     private readonly SocketAddress _remote;
     private readonly int _budget;
 
-    /// <summary>Binds <paramref name="endPoint"/> (port 0 picks a free port). Add the server to the loop to start.</summary>
+    /// <summary>Binds <paramref name="endPoint"/> (port 0 picks a free port). Add the server to a loop to start.</summary>
     /// <exception cref="SocketException">The address cannot be bound (for example, it is in use).</exception>
-    protected UdpServer(EventLoop loop, IPEndPoint endPoint, UdpServerOptions? options = null)
+    protected UdpServer(IPEndPoint endPoint, UdpServerOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(endPoint);
         options ??= new UdpServerOptions();
         options.Validate();
-        Loop = loop;
         _budget = options.ReceiveBudget;
         _socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -55,12 +53,10 @@ public abstract class UdpServer : IEventHandler, IDisposable
             throw;
         }
 
+        _handle = _socket.SafeHandle;
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         _remote = new SocketAddress(endPoint.AddressFamily, SocketAddress.GetMaximumAddressSize(endPoint.AddressFamily));
     }
-
-    /// <summary>The loop this server belongs to.</summary>
-    public EventLoop Loop { get; }
 
     /// <summary>The address really bound.</summary>
     public IPEndPoint LocalEndPoint { get; }
@@ -77,33 +73,30 @@ public abstract class UdpServer : IEventHandler, IDisposable
     /// <summary>Receive errors other than "would block" (for example ICMP errors reported on the socket). Loop thread (or after the loop has stopped).</summary>
     public long ReceiveErrors { get; private set; }
 
-    /// <summary>True once <see cref="Close"/> has run.</summary>
-    public bool IsClosed { get; private set; }
+    /// <inheritdoc/>
+    public sealed override SafeHandle Handle => _handle;
 
     /// <inheritdoc/>
-    public SafeHandle Handle => _socket.SafeHandle;
+    public sealed override bool WantsToReceive => !IsClosed;
 
     /// <inheritdoc/>
-    public bool WantsToReceive => !IsClosed;
+    public sealed override bool WantsToSend => false;
 
     /// <inheritdoc/>
-    public bool WantsToSend => false;
-
-    /// <inheritdoc/>
-    public void HandleReceive()
+    public sealed override void HandleReceive()
     {
         Span<byte> buffer = Loop.ReceiveBuffer;
         for (int i = 0; i < _budget && !IsClosed; i++)
         {
-            int n = DatagramCalls.ReceiveFrom(_socket.SafeHandle, buffer, _remote);
+            int n = SocketCalls.ReceiveFrom(_handle, buffer, _remote, out SocketError error);
             if (n < 0)
             {
-                if (n == -Libc.EAGAIN)
+                if (error == SocketError.WouldBlock)
                 {
                     return;
                 }
 
-                ReceiveErrors++;
+                ReceiveErrors++; // an ICMP error for an earlier reply, say: the next datagram may be fine
                 continue;
             }
 
@@ -113,18 +106,18 @@ public abstract class UdpServer : IEventHandler, IDisposable
     }
 
     /// <inheritdoc/>
-    public void HandleSend()
+    public sealed override void HandleSend()
     {
     }
 
-    /// <summary>
-    /// Sends <paramref name="datagram"/> to <paramref name="remote"/> without blocking.
-    /// </summary>
+    /// <summary>Sends <paramref name="datagram"/> to <paramref name="remote"/> without blocking. Loop thread.</summary>
     /// <returns>False if it was dropped (counted in <see cref="RepliesDropped"/>).</returns>
+    /// <exception cref="InvalidOperationException">Not on the loop thread, or not added to a loop yet.</exception>
     public bool SendTo(ReadOnlySpan<byte> datagram, SocketAddress remote)
     {
         ArgumentNullException.ThrowIfNull(remote);
-        if (IsClosed || DatagramCalls.SendTo(_socket.SafeHandle, datagram, remote) < 0)
+        Loop.ThrowIfNotOnLoopThread();
+        if (IsClosed || SocketCalls.SendTo(_handle, datagram, remote, out _) < 0)
         {
             RepliesDropped++;
             return false;
@@ -132,26 +125,6 @@ public abstract class UdpServer : IEventHandler, IDisposable
 
         RepliesSent++;
         return true;
-    }
-
-    /// <summary>Removes the server from the loop and closes its socket. Idempotent. Loop thread only.</summary>
-    public void Close()
-    {
-        if (IsClosed)
-        {
-            return;
-        }
-
-        IsClosed = true;
-        Loop.Remove(this);
-        _socket.Dispose();
-    }
-
-    /// <summary>Same as <see cref="Close"/>.</summary>
-    public void Dispose()
-    {
-        Close();
-        GC.SuppressFinalize(this);
     }
 
     /// <summary>Returns a copy of <paramref name="address"/> that outlives the current callback.</summary>
@@ -168,4 +141,7 @@ public abstract class UdpServer : IEventHandler, IDisposable
     /// copy <paramref name="remote"/> with <see cref="CopyAddress"/> to answer later.
     /// </summary>
     protected abstract void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote);
+
+    /// <inheritdoc/>
+    protected sealed override void ReleaseHandle() => _socket.Dispose();
 }

@@ -37,16 +37,13 @@ internal sealed unsafe class EpollPoller : IPoller
     public string Name => "epoll";
 
     /// <inheritdoc/>
-    public bool ForgetsClosedDescriptors => true;
-
-    /// <inheritdoc/>
-    public void EnsureCanWatch(int fd)
-    {
-    }
-
-    /// <inheritdoc/>
     public void Add(int fd, Interest interest, ulong token)
     {
+        if (interest == Interest.None)
+        {
+            return; // epoll can watch any descriptor; nothing to tell the kernel yet
+        }
+
         int errno = Control(Libc.EPOLL_CTL_ADD, fd, interest, token);
         if (errno == Libc.EEXIST)
         {
@@ -94,18 +91,7 @@ internal sealed unsafe class EpollPoller : IPoller
         {
             uint flags = Unsafe.ReadUnaligned<uint>(p);
             ulong token = Unsafe.ReadUnaligned<ulong>(p + s_dataOffset);
-            Interest ready = Interest.None;
-            if ((flags & Libc.EPOLLIN) != 0)
-            {
-                ready |= Interest.Readable;
-            }
-
-            if ((flags & Libc.EPOLLOUT) != 0)
-            {
-                ready |= Interest.Writable;
-            }
-
-            events[i] = new ReadyEvent(token, ready, (flags & (Libc.EPOLLERR | Libc.EPOLLHUP)) != 0);
+            events[i] = new ReadyEvent(token, ToInterest(flags), (flags & (Libc.EPOLLERR | Libc.EPOLLHUP)) != 0);
         }
 
         return n;
@@ -126,21 +112,17 @@ internal sealed unsafe class EpollPoller : IPoller
     private int Control(int op, int fd, Interest interest, ulong token)
     {
         byte* ev = stackalloc byte[16];
-        uint flags = 0;
-        if ((interest & Interest.Readable) != 0)
-        {
-            flags |= Libc.EPOLLIN;
-        }
-
-        if ((interest & Interest.Writable) != 0)
-        {
-            flags |= Libc.EPOLLOUT;
-        }
-
-        Unsafe.WriteUnaligned(ev, flags);
+        Unsafe.WriteUnaligned(ev, ToFlags(interest));
         Unsafe.WriteUnaligned(ev + s_dataOffset, token);
         return Libc.epoll_ctl(_epoll.Descriptor, op, fd, ev) == 0 ? 0 : Libc.LastErrno;
     }
+
+    // The one Interest <-> epoll flags mapping, both ways.
+    private static uint ToFlags(Interest interest)
+        => ((interest & Interest.Readable) != 0 ? Libc.EPOLLIN : 0) | ((interest & Interest.Writable) != 0 ? Libc.EPOLLOUT : 0);
+
+    private static Interest ToInterest(uint flags)
+        => ((flags & Libc.EPOLLIN) != 0 ? Interest.Readable : Interest.None) | ((flags & Libc.EPOLLOUT) != 0 ? Interest.Writable : Interest.None);
 
     private static void ThrowOnError(string call, int errno)
     {

@@ -1,12 +1,15 @@
 namespace EventIO.Polling;
 
 /// <summary>
-/// A readiness backend: knows descriptors, interests and tokens, nothing of handlers.
+/// A readiness backend in four verbs, as mio's selector: add, modify, remove, wait. It knows
+/// descriptors, interests and tokens, nothing of handlers.
 /// </summary>
 /// <remarks>
 /// <para><b>Threading:</b> every member is called on the loop thread only.</para>
-/// <para><b>Contract:</b> level-triggered. A descriptor with <see cref="Interest.None"/> is never passed
-/// in; the loop removes it instead, so a hang-up on a paused descriptor cannot spin the loop.</para>
+/// <para><b>Contract:</b> level-triggered. <see cref="Add"/> with <see cref="Interest.None"/> only checks
+/// that the backend could ever watch the descriptor (select refuses numbers ≥ 1024 there) and puts
+/// nothing in the kernel; a registration whose interest drops to none is removed, not modified, so a
+/// hang-up on a paused descriptor cannot spin the loop.</para>
 /// </remarks>
 internal interface IPoller : IDisposable
 {
@@ -14,25 +17,16 @@ internal interface IPoller : IDisposable
     string Name { get; }
 
     /// <summary>
-    /// True when the kernel drops a descriptor's registration by itself once it is closed (epoll), so a
-    /// stale registration must not be removed by number: the number may already name another file.
+    /// Starts watching <paramref name="fd"/> for <paramref name="interest"/>, reporting
+    /// <paramref name="token"/>. With <see cref="Interest.None"/>, only validates. Throws with a clear
+    /// message when the backend cannot watch the descriptor.
     /// </summary>
-    bool ForgetsClosedDescriptors { get; }
-
-    /// <summary>
-    /// Throws <see cref="NotSupportedException"/> with a clear message if this backend can never watch
-    /// <paramref name="fd"/> (select and descriptors ≥ 1024), so that <see cref="EventLoop.Add"/> refuses the
-    /// handler at once even when it wants nothing yet.
-    /// </summary>
-    void EnsureCanWatch(int fd);
-
-    /// <summary>Starts watching <paramref name="fd"/>; throws when the backend cannot (clear message).</summary>
     void Add(int fd, Interest interest, ulong token);
 
-    /// <summary>Changes the interest and token of a watched descriptor.</summary>
+    /// <summary>Changes the interest (never <see cref="Interest.None"/>) and token of a watched descriptor.</summary>
     void Modify(int fd, Interest interest, ulong token);
 
-    /// <summary>Stops watching <paramref name="fd"/>. Tolerates a descriptor that is already closed.</summary>
+    /// <summary>Stops watching <paramref name="fd"/>. Tolerates a descriptor that is not watched or already closed.</summary>
     void Remove(int fd);
 
     /// <summary>

@@ -18,17 +18,14 @@ internal sealed unsafe class PollPoller : IPoller
     public string Name => "poll";
 
     /// <inheritdoc/>
-    public bool ForgetsClosedDescriptors => false;
-
-    /// <inheritdoc/>
-    public void EnsureCanWatch(int fd)
-    {
-    }
-
-    /// <inheritdoc/>
     public void Add(int fd, Interest interest, ulong token)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fd);
+        if (interest == Interest.None)
+        {
+            return; // poll can watch any descriptor; nothing to watch yet
+        }
+
         EnsureIndex(fd);
         int i = _indexByFd[fd];
         if (i < 0)
@@ -44,7 +41,7 @@ internal sealed unsafe class PollPoller : IPoller
             _fds[i].fd = fd;
         }
 
-        _fds[i].events = ToPollEvents(interest);
+        _fds[i].events = ToEvents(interest);
         _fds[i].revents = 0;
         _tokens[i] = token;
     }
@@ -58,7 +55,7 @@ internal sealed unsafe class PollPoller : IPoller
             throw new InvalidOperationException($"poll: descriptor {fd} is not registered.");
         }
 
-        _fds[i].events = ToPollEvents(interest);
+        _fds[i].events = ToEvents(interest);
         _tokens[i] = token;
     }
 
@@ -121,18 +118,7 @@ internal sealed unsafe class PollPoller : IPoller
                 continue;
             }
 
-            Interest ready = Interest.None;
-            if ((re & Libc.POLLIN) != 0)
-            {
-                ready |= Interest.Readable;
-            }
-
-            if ((re & Libc.POLLOUT) != 0)
-            {
-                ready |= Interest.Writable;
-            }
-
-            events[filled++] = new ReadyEvent(_tokens[i], ready, (re & (Libc.POLLERR | Libc.POLLHUP | Libc.POLLNVAL)) != 0);
+            events[filled++] = new ReadyEvent(_tokens[i], ToInterest(re), (re & (Libc.POLLERR | Libc.POLLHUP | Libc.POLLNVAL)) != 0);
             _scanStart = i + 1;
         }
 
@@ -145,8 +131,12 @@ internal sealed unsafe class PollPoller : IPoller
         _count = 0;
     }
 
-    private static short ToPollEvents(Interest interest)
+    // The one Interest <-> poll flags mapping, both ways.
+    private static short ToEvents(Interest interest)
         => (short)(((interest & Interest.Readable) != 0 ? Libc.POLLIN : 0) | ((interest & Interest.Writable) != 0 ? Libc.POLLOUT : 0));
+
+    private static Interest ToInterest(short revents)
+        => ((revents & Libc.POLLIN) != 0 ? Interest.Readable : Interest.None) | ((revents & Libc.POLLOUT) != 0 ? Interest.Writable : Interest.None);
 
     private static int[] CreateIndex(int length)
     {

@@ -1,5 +1,3 @@
-using EventIO.Waking;
-
 namespace EventIO.Polling;
 
 /// <summary>The one place that chooses a readiness backend.</summary>
@@ -24,10 +22,4 @@ internal static class PollerFactory
             _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "Unknown poller backend."),
         };
     }
-
-    /// <summary>Creates the loop's cross-thread waker: an eventfd on Linux.</summary>
-    internal static IWaker CreateWaker()
-        => OperatingSystem.IsLinux()
-            ? new EventFdWaker()
-            : throw new PlatformNotSupportedException("EventIO currently runs on Linux only (eventfd waker).");
 }

@@ -18,22 +18,19 @@ internal sealed unsafe class SelectPoller : IPoller
     public string Name => "select";
 
     /// <inheritdoc/>
-    public bool ForgetsClosedDescriptors => false;
-
-    /// <inheritdoc/>
-    public void EnsureCanWatch(int fd)
+    public void Add(int fd, Interest interest, ulong token)
     {
         if ((uint)fd >= Libc.FD_SETSIZE)
         {
             throw new NotSupportedException(
                 $"select() cannot watch descriptor {fd}: FD_SETSIZE is {Libc.FD_SETSIZE}. Use the epoll or poll backend for more descriptors.");
         }
-    }
 
-    /// <inheritdoc/>
-    public void Add(int fd, Interest interest, ulong token)
-    {
-        EnsureCanWatch(fd);
+        if (interest == Interest.None)
+        {
+            return;
+        }
+
         _interest[fd] = interest;
         _tokens[fd] = token;
         _maxFd = Math.Max(_maxFd, fd);

@@ -22,7 +22,7 @@ internal sealed class TimerQueue
     /// <summary>The earliest due time, or <see cref="long.MaxValue"/> when empty.</summary>
     internal long NextDue => Count == 0 ? long.MaxValue : _heap[0].Due;
 
-    /// <summary>Adds a timer that is not yet scheduled.</summary>
+    /// <summary>Adds a timer that is not in the heap (its <see cref="TimerHandle.Sequence"/> already issued).</summary>
     internal void Add(TimerHandle timer)
     {
         if (Count == _heap.Length)
@@ -78,6 +78,18 @@ internal sealed class TimerQueue
         timer = _heap[0];
         Remove(timer);
         return true;
+    }
+
+    /// <summary>Drops every timer.</summary>
+    internal void Clear()
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            _heap[i].HeapIndex = -1;
+            _heap[i] = null!;
+        }
+
+        Count = 0;
     }
 
     private static bool Less(TimerHandle a, TimerHandle b)

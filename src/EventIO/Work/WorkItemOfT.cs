@@ -2,9 +2,10 @@ namespace EventIO.Work;
 
 /// <summary>Work with explicit state, so that neither the work nor its callback needs a closure.</summary>
 internal sealed class WorkItem<TState, TResult>(
+    EventLoop loop,
     TState state,
     Func<TState, TResult> work,
-    Action<TState, WorkResult<TResult>> onCompleted) : WorkItem
+    Action<TState, WorkResult<TResult>> onCompleted) : WorkItem(loop)
 {
     private TResult? _result;
     private Exception? _exception;

@@ -1,29 +1,30 @@
 namespace EventIO.Work;
 
 /// <summary>
-/// Runs blocking or CPU-heavy work on dedicated threads and hands each result back to the loop: the
-/// recipe's <c>ThreadPoolHandler</c>. Results return through the loop's posted-action queue and its one
-/// coalesced eventfd wake-up (the recipe's socket pair and pending list).
+/// Runs blocking or CPU-heavy work on dedicated threads and hands each result back to the loop that asked
+/// for it: the recipe's <c>ThreadPoolHandler</c>. Results return through that loop's posted-action queue and
+/// its one coalesced eventfd wake-up (the recipe's socket pair and pending list). One pool can serve many
+/// loops.
 /// </summary>
 /// <remarks>
 /// <para><b>Bounded:</b> at most <see cref="QueueCapacity"/> items wait for a worker; when the queue is full
 /// <see cref="TryRun{TState, TResult}"/> returns false at once instead of letting the queue grow.</para>
 /// <para><b>Failures:</b> an exception thrown by the work reaches its callback in
 /// <see cref="WorkResult{T}.Exception"/>; no callback is ever lost while the loop lives.</para>
-/// <para><b>Threading:</b> <see cref="TryRun{TState, TResult}"/> from any thread; callbacks always run on the
-/// loop thread. Workers are background threads named <c>eventio-worker-N</c>. On Linux they run at a
-/// lower priority than the loop (<see cref="WorkerPriority"/>), so that when CPU-heavy work shares a core
-/// with the loop thread, the loop still gets the CPU it needs to answer everyone else: the recipe's
-/// promise that slow work does not stall the loop.</para>
+/// <para><b>Threading:</b> <see cref="TryRun{TState, TResult}"/> on a loop thread (inside
+/// <see cref="EventLoop.Run"/> or <see cref="EventLoop.RunOnce"/>); the callback runs on that same loop.
+/// Workers are background threads named <c>eventio-worker-N</c>. On Linux they run at a lower priority than
+/// the loop (<see cref="WorkerPriority"/>), so that when CPU-heavy work shares a core with the loop thread,
+/// the loop still gets the CPU it needs to answer everyone else: the recipe's promise that slow work does
+/// not stall the loop. The price of the default, <see cref="WorkerPriority.Idle"/>: on a machine whose CPUs
+/// other programs keep busy, idle-priority workers get almost no CPU; choose <see cref="WorkerPriority.Low"/>
+/// there.</para>
 /// </remarks>
 public sealed class WorkerPool : IDisposable
 {
     /// <summary>The nice value of <see cref="WorkerPriority.Low"/> workers.</summary>
     public const int LowPriorityNice = 10;
 
-    private static readonly Action<object?> s_complete = static item => ((WorkItem)item!).Complete();
-
-    private readonly EventLoop _loop;
     private readonly Queue<WorkItem> _queue = new();
     private readonly Thread[] _workers;
     private readonly int[] _workerTids; // kernel ids of live idle-policy workers (0: none); under _gate
@@ -35,16 +36,20 @@ public sealed class WorkerPool : IDisposable
     private int _running;
 
     /// <summary>
-    /// Starts <paramref name="workerCount"/> workers (16, as the recipe) with a queue of <paramref name="queueCapacity"/>
-    /// (1024), at <paramref name="priority"/> (<see cref="WorkerPriority.Idle"/>).
+    /// Starts <paramref name="workerCount"/> workers (16, as the recipe; 1..1024) with a queue of
+    /// <paramref name="queueCapacity"/> (1024), at <paramref name="priority"/> (<see cref="WorkerPriority.Idle"/>:
+    /// never delays a loop, but starves on a machine that other programs keep busy; see the remarks).
     /// </summary>
-    public WorkerPool(EventLoop loop, int workerCount = 16, int queueCapacity = 1024, WorkerPriority priority = WorkerPriority.Idle)
+    public WorkerPool(int workerCount = 16, int queueCapacity = 1024, WorkerPriority priority = WorkerPriority.Idle)
     {
-        ArgumentNullException.ThrowIfNull(loop);
         ArgumentOutOfRangeException.ThrowIfLessThan(workerCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(workerCount, 1024);
         ArgumentOutOfRangeException.ThrowIfLessThan(queueCapacity, 1);
-        _loop = loop;
+        if (!Enum.IsDefined(priority))
+        {
+            throw new ArgumentOutOfRangeException(nameof(priority), priority, "Unknown worker priority.");
+        }
+
         _priority = priority;
         QueueCapacity = queueCapacity;
         _workers = new Thread[workerCount];
@@ -90,14 +95,15 @@ public sealed class WorkerPool : IDisposable
     /// <summary>True once <see cref="Shutdown"/> has been called: <see cref="TryRun{TState, TResult}"/> refuses all work from then on. Any thread.</summary>
     public bool IsShutDown => _shutdown;
 
-    /// <summary>Items being run by a worker now.</summary>
-    public int RunningCount => Volatile.Read(ref _running);
+    /// <summary>Items being run by a worker now. Any thread.</summary>
+    internal int RunningCount => Volatile.Read(ref _running);
 
     /// <summary>
-    /// Queues <paramref name="work"/>; <paramref name="onCompleted"/> later runs on the loop thread with its
-    /// result or exception.
+    /// Queues <paramref name="work"/>; <paramref name="onCompleted"/> later runs on the calling loop's thread
+    /// with its result or exception.
     /// </summary>
     /// <returns>False, at once, if the queue is full or the pool is shut down; the work is then not run.</returns>
+    /// <exception cref="InvalidOperationException">Not called on a loop thread (<see cref="EventLoop.Current"/> is null).</exception>
     public bool TryRun<TResult>(Func<TResult> work, Action<WorkResult<TResult>> onCompleted)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -107,13 +113,22 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>
     /// Queues <paramref name="work"/>(<paramref name="state"/>); <paramref name="onCompleted"/> later runs on
-    /// the loop thread with the same state and the result or exception. Static lambdas keep it closure-free.
+    /// the calling loop's thread with the same state and the result or exception. Static lambdas keep it
+    /// closure-free.
     /// </summary>
     /// <returns>False, at once, if the queue is full or the pool is shut down; the work is then not run.</returns>
+    /// <exception cref="InvalidOperationException">Not called on a loop thread (<see cref="EventLoop.Current"/> is null).</exception>
     public bool TryRun<TState, TResult>(TState state, Func<TState, TResult> work, Action<TState, WorkResult<TResult>> onCompleted)
     {
         ArgumentNullException.ThrowIfNull(work);
         ArgumentNullException.ThrowIfNull(onCompleted);
+        EventLoop loop = EventLoop.Current
+            ?? throw new InvalidOperationException("WorkerPool.TryRun must be called on a loop thread: the callback runs on the loop that queued the work.");
+        if (IsFull || _shutdown)
+        {
+            return false; // refused before anything is built: a flood of refused work allocates nothing
+        }
+
         lock (_gate)
         {
             if (_shutdown || _queue.Count >= QueueCapacity)
@@ -121,7 +136,7 @@ public sealed class WorkerPool : IDisposable
                 return false;
             }
 
-            _queue.Enqueue(new WorkItem<TState, TResult>(state, work, onCompleted));
+            _queue.Enqueue(new WorkItem<TState, TResult>(loop, state, work, onCompleted));
             Volatile.Write(ref _queued, _queue.Count);
             Monitor.Pulse(_gate);
         }
@@ -130,15 +145,22 @@ public sealed class WorkerPool : IDisposable
     }
 
     /// <summary>
-    /// Stops the workers: queued work is cancelled (its callbacks get an <see cref="OperationCanceledException"/>),
-    /// running work is waited for until <paramref name="timeout"/>. Idle-policy workers with nothing left to
+    /// Stops the workers: queued work is cancelled (its callbacks get an <see cref="OperationCanceledException"/>
+    /// on their loops), running work is waited for until <paramref name="timeout"/>
+    /// (<see cref="Timeout.InfiniteTimeSpan"/>: as long as it takes). Idle-policy workers with nothing left to
     /// run are returned to the normal policy (where the process may: CAP_SYS_NICE or RLIMIT_NICE), so that on
     /// a busy machine they, and the process, can still exit promptly; work still running keeps its priority.
     /// Any thread; idempotent.
     /// </summary>
     /// <returns>True if every worker exited in time.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite).</exception>
     public bool Shutdown(TimeSpan timeout)
     {
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
+        }
+
         WorkItem[] cancelled;
         lock (_gate)
         {
@@ -160,10 +182,11 @@ public sealed class WorkerPool : IDisposable
         foreach (WorkItem item in cancelled)
         {
             item.Cancel();
-            _loop.Post(s_complete, item);
+            item.PostCompletion();
         }
 
-        long deadline = Environment.TickCount64 + (long)Math.Max(0, timeout.TotalMilliseconds);
+        bool forever = timeout == Timeout.InfiniteTimeSpan;
+        long deadline = forever ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         bool allExited = true;
         foreach (Thread worker in _workers)
         {
@@ -172,7 +195,7 @@ public sealed class WorkerPool : IDisposable
                 continue;
             }
 
-            int left = (int)Math.Clamp(deadline - Environment.TickCount64, 0, int.MaxValue);
+            int left = forever ? Timeout.Infinite : (int)Math.Clamp(deadline - Environment.TickCount64, 0, int.MaxValue);
             allExited &= worker.Join(left);
         }
 
@@ -257,7 +280,8 @@ public sealed class WorkerPool : IDisposable
             Interlocked.Increment(ref _running);
             item.Execute();
             Interlocked.Decrement(ref _running);
-            _loop.Post(s_complete, item);
+            item.PostCompletion(); // false only when its loop is gone: nobody is left to tell
+
         }
     }
 }

@@ -53,9 +53,9 @@ public sealed class FibonacciServerFuzzTests(ITestOutputHelper output)
         Assert.InRange(invalid, requests.Count / 10, requests.Count - (requests.Count / 10)); // a real mix of both
 
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, workerCount: 2, queueCapacity: 1024);
+        using var pool = new WorkerPool(workerCount: 2, queueCapacity: 1024);
         var serverOptions = new UdpServerOptions { ReceiveBufferSize = 4 * 1024 * 1024 };
-        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool, MaxN, serverOptions));
+        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool, MaxN, serverOptions));
         long rcvbufErrorsBefore = HostileSupport.UdpReceiveBufferErrors();
 
         using var deadline = new CancellationTokenSource(ServerTestSupport.BulkDeadline);

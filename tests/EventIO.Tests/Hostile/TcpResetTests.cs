@@ -153,7 +153,7 @@ public sealed class TcpResetTests
             () =>
             {
                 sent += ServerTestSupport.TrySend(client, chunk, sent);
-                return loopThread.Invoke(() => untilPaused ? connection.IsReadPaused : connection.QueuedBytes > 0);
+                return loopThread.Invoke(() => untilPaused ? connection.State == TcpConnectionState.ReadPaused : connection.QueuedBytes > 0);
             },
             ServerTestSupport.BulkDeadline,
             untilPaused ? "the server should stop reading a client that does not read" : "the server should end up with echo it cannot send");
@@ -194,7 +194,7 @@ public sealed class TcpResetTests
             () =>
             {
                 (bool wantsToReceive, bool paused, long queued, bool closed) =
-                    loopThread.Invoke(() => (connection.WantsToReceive, connection.IsReadPaused, connection.QueuedBytes, connection.IsClosed));
+                    loopThread.Invoke(() => (connection.WantsToReceive, connection.State == TcpConnectionState.ReadPaused, connection.QueuedBytes, connection.IsClosed));
                 Assert.False(closed, "The server closed the connection before the test could reset it.");
                 if (paused)
                 {

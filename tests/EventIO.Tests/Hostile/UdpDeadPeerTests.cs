@@ -25,9 +25,9 @@ public sealed class UdpDeadPeerTests(ITestOutputHelper output)
         const int Rounds = 20;
         const int DeadClientsPerRound = 50;
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, 2, 256);
+        using var pool = new WorkerPool(2, 256);
         UdpEchoServer echo = ServerTestSupport.StartUdpEcho(loopThread);
-        UdpFibonacciServer fib = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool, maxN: 20));
+        UdpFibonacciServer fib = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool, maxN: 20));
         using Socket live = Loopback.UdpClient();
         long noPortsBefore = HostileSupport.UdpNoPorts();
 

@@ -22,11 +22,11 @@ public sealed class WorkerPoolPressureTests
     public void AThousandHeavyRequests_OverflowIsBusyAtOnce_AndFibOneStillAnswers()
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, Workers, QueueCapacity);
+        using var pool = new WorkerPool(Workers, QueueCapacity);
         UdpFibonacciServer server = loopThread.Invoke(() =>
         {
             // A large socket buffer so the kernel keeps all 1,000 requests: this test is about the pool.
-            var s = new UdpFibonacciServer(loopThread.Loop, Loopback.AnyPort, pool, options: new UdpServerOptions { ReceiveBufferSize = 4 << 20 });
+            var s = new UdpFibonacciServer(Loopback.AnyPort, pool, options: new UdpServerOptions { ReceiveBufferSize = 4 << 20 });
             loopThread.Loop.Add(s);
             return s;
         });

@@ -598,7 +598,7 @@ public abstract class EventLoopContract
             Assert.Equal(2, loop.HandlerCount);
             if (!removeBeforeClose)
             {
-                Assert.Contains(logger.Entries, e => e.Level == LogLevel.Warning && e.EventId == 3);
+                Assert.Contains(logger.Entries, e => e.Level == LogLevel.Warning && e.EventId == 1002);
             }
 
             // Later turns: the replacement has nothing to read and hears nothing.

@@ -10,17 +10,17 @@ public sealed class WorkerPoolTests
     public async Task Callback_RunsOnTheLoopThread_WithTheResult()
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, workerCount: 2, queueCapacity: 8);
+        using var pool = new WorkerPool(workerCount: 2, queueCapacity: 8);
         var result = new TaskCompletionSource<(int Value, bool OnLoop, string? Worker, string? CallbackThread)>(TaskCreationOptions.RunContinuationsAsynchronously);
         string? workerName = null;
 
-        Assert.True(pool.TryRun(
+        Assert.True(loopThread.Invoke(() => pool.TryRun(
             () =>
             {
                 workerName = Thread.CurrentThread.Name;
                 return 6 * 7;
             },
-            r => result.SetResult((r.Value, loopThread.Loop.IsOnLoopThread, workerName, Thread.CurrentThread.Name))));
+            r => result.SetResult((r.Value, loopThread.Loop.IsOnLoopThread, workerName, Thread.CurrentThread.Name)))));
 
         (int value, bool onLoop, string? worker, string? callbackThread) = await result.Task.DefaultTimeout();
         Assert.Equal(42, value);
@@ -33,10 +33,10 @@ public sealed class WorkerPoolTests
     public async Task TryRunWithState_PassesTheStateToWorkAndCallback()
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, workerCount: 1, queueCapacity: 4);
+        using var pool = new WorkerPool(workerCount: 1, queueCapacity: 4);
         var done = new TaskCompletionSource<(string State, WorkResult<int> Result)>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        Assert.True(pool.TryRun("hello", static s => s.Length, (s, r) => done.SetResult((s, r))));
+        Assert.True(loopThread.Invoke(() => pool.TryRun("hello", static s => s.Length, (s, r) => done.SetResult((s, r)))));
 
         (string state, WorkResult<int> result) = await done.Task.DefaultTimeout();
         Assert.Equal("hello", state);
@@ -49,11 +49,11 @@ public sealed class WorkerPoolTests
     public async Task WorkThatThrows_DeliversTheExceptionToTheCallback()
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, workerCount: 1, queueCapacity: 4);
+        using var pool = new WorkerPool(workerCount: 1, queueCapacity: 4);
         var failure = new InvalidOperationException("work failed");
         var done = new TaskCompletionSource<(WorkResult<int> Result, bool OnLoop)>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        Assert.True(pool.TryRun<int>(() => throw failure, r => done.SetResult((r, loopThread.Loop.IsOnLoopThread))));
+        Assert.True(loopThread.Invoke(() => pool.TryRun<int>(() => throw failure, r => done.SetResult((r, loopThread.Loop.IsOnLoopThread)))));
 
         (WorkResult<int> result, bool onLoop) = await done.Task.DefaultTimeout();
         Assert.False(result.IsSuccess);
@@ -63,7 +63,7 @@ public sealed class WorkerPoolTests
 
         // The worker survived the failure.
         var next = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Assert.True(pool.TryRun(() => 1, r => next.SetResult(r.Value)));
+        Assert.True(loopThread.Invoke(() => pool.TryRun(() => 1, r => next.SetResult(r.Value))));
         Assert.Equal(1, await next.Task.DefaultTimeout());
     }
 
@@ -73,13 +73,13 @@ public sealed class WorkerPoolTests
         using var loopThread = new LoopThread();
         using var release = new ManualResetEventSlim();
         using var started = new ManualResetEventSlim();
-        using var pool = new WorkerPool(loopThread.Loop, workerCount: 1, queueCapacity: 2);
+        using var pool = new WorkerPool(workerCount: 1, queueCapacity: 2);
         int executed = 0;
         int completed = 0;
         var results = new List<int>();
         try
         {
-            Assert.True(pool.TryRun(
+            Assert.True(loopThread.Invoke(() => pool.TryRun(
                 () =>
                 {
                     started.Set();
@@ -87,15 +87,15 @@ public sealed class WorkerPoolTests
                     Interlocked.Increment(ref executed);
                     return 0;
                 },
-                r => Complete(r.Value)));
+                r => Complete(r.Value))));
             Assert.True(started.Wait(TestTimeouts.Passing)); // the only worker is busy
-            Assert.True(pool.TryRun(() => Run(1), r => Complete(r.Value)));
-            Assert.True(pool.TryRun(() => Run(2), r => Complete(r.Value)));
+            Assert.True(loopThread.Invoke(() => pool.TryRun(() => Run(1), r => Complete(r.Value))));
+            Assert.True(loopThread.Invoke(() => pool.TryRun(() => Run(2), r => Complete(r.Value))));
             Assert.Equal(2, pool.QueuedCount);
             Assert.Equal(1, pool.RunningCount);
 
-            Assert.False(pool.TryRun(() => Run(3), r => Complete(r.Value)));
-            Assert.False(pool.TryRun(() => Run(4), r => Complete(r.Value)));
+            Assert.False(loopThread.Invoke(() => pool.TryRun(() => Run(3), r => Complete(r.Value))));
+            Assert.False(loopThread.Invoke(() => pool.TryRun(() => Run(4), r => Complete(r.Value))));
             Assert.Equal(2, pool.QueuedCount);
         }
         finally
@@ -108,7 +108,7 @@ public sealed class WorkerPoolTests
         Assert.Equal([0, 1, 2], loopThread.Invoke(() => results.ToArray()));
 
         // The refused items never ran, and the queue has room again.
-        Assert.True(pool.TryRun(() => Run(5), r => Complete(r.Value)));
+        Assert.True(loopThread.Invoke(() => pool.TryRun(() => Run(5), r => Complete(r.Value))));
         Eventually.True(() => Volatile.Read(ref completed) == 4);
         Assert.Equal(4, Volatile.Read(ref executed));
 
@@ -131,7 +131,7 @@ public sealed class WorkerPoolTests
         using var loopThread = new LoopThread();
         using var release = new ManualResetEventSlim();
         using var started = new ManualResetEventSlim();
-        using var pool = new WorkerPool(loopThread.Loop, workerCount: 1, queueCapacity: 8);
+        using var pool = new WorkerPool(workerCount: 1, queueCapacity: 8);
         var running = new TaskCompletionSource<WorkResult<int>>(TaskCreationOptions.RunContinuationsAsynchronously);
         var queued1 = new TaskCompletionSource<WorkResult<int>>(TaskCreationOptions.RunContinuationsAsynchronously);
         var queued2 = new TaskCompletionSource<WorkResult<int>>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -139,24 +139,24 @@ public sealed class WorkerPoolTests
         Task<bool> shutdown;
         try
         {
-            Assert.True(pool.TryRun(
+            Assert.True(loopThread.Invoke(() => pool.TryRun(
                 () =>
                 {
                     started.Set();
                     Assert.True(release.Wait(TestTimeouts.Passing));
                     return 7;
                 },
-                running.SetResult));
+                running.SetResult)));
             Assert.True(started.Wait(TestTimeouts.Passing));
-            Assert.True(pool.TryRun(() => Interlocked.Increment(ref queuedExecuted), queued1.SetResult));
-            Assert.True(pool.TryRun(() => Interlocked.Increment(ref queuedExecuted), queued2.SetResult));
+            Assert.True(loopThread.Invoke(() => pool.TryRun(() => Interlocked.Increment(ref queuedExecuted), queued1.SetResult)));
+            Assert.True(loopThread.Invoke(() => pool.TryRun(() => Interlocked.Increment(ref queuedExecuted), queued2.SetResult)));
 
             shutdown = Task.Run(() => pool.Shutdown(TestTimeouts.Passing));
 
             // Shutdown has taken the queued items; it is now waiting for the running one.
             Eventually.True(() => pool.QueuedCount == 0);
             Assert.False(shutdown.IsCompleted);
-            Assert.False(pool.TryRun(() => 0, _ => { }));
+            Assert.False(loopThread.Invoke(() => pool.TryRun(() => 0, _ => { })));
         }
         finally
         {
@@ -180,7 +180,7 @@ public sealed class WorkerPoolTests
     {
         const int Workers = 3;
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, workerCount: Workers, queueCapacity: 8);
+        using var pool = new WorkerPool(workerCount: Workers, queueCapacity: 8);
         using var allStarted = new CountdownEvent(Workers);
         var names = new string?[Workers];
         int done = 0;
@@ -189,7 +189,7 @@ public sealed class WorkerPoolTests
         for (int i = 0; i < Workers; i++)
         {
             int index = i;
-            Assert.True(pool.TryRun(
+            Assert.True(loopThread.Invoke(() => pool.TryRun(
                 () =>
                 {
                     names[index] = Thread.CurrentThread.Name;
@@ -201,7 +201,7 @@ public sealed class WorkerPoolTests
                 {
                     Assert.True(r.Value);
                     Interlocked.Increment(ref done);
-                }));
+                })));
         }
 
         Eventually.True(() => Volatile.Read(ref done) == Workers);
@@ -209,12 +209,50 @@ public sealed class WorkerPoolTests
     }
 
     [Fact]
+    public void TryRun_OffALoopThread_Throws_AndRunsNothing()
+    {
+        using var pool = new WorkerPool(workerCount: 1, queueCapacity: 4);
+        int ran = 0;
+
+        var error = Assert.Throws<InvalidOperationException>(() => pool.TryRun(() => Interlocked.Increment(ref ran), _ => { }));
+
+        Assert.Contains("loop thread", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, pool.QueuedCount);
+        Assert.True(pool.Shutdown(TestTimeouts.Passing));
+        Assert.Equal(0, Volatile.Read(ref ran));
+    }
+
+    [Fact]
+    public async Task Shutdown_InfiniteTimeout_WaitsForRunningWork_NegativeIsRefused()
+    {
+        using var loopThread = new LoopThread();
+        using var pool = new WorkerPool(workerCount: 1, queueCapacity: 4);
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        Assert.True(loopThread.Invoke(() => pool.TryRun(
+            () =>
+            {
+                started.Set();
+                return release.Wait(TestTimeouts.Passing);
+            },
+            _ => { })));
+        Assert.True(started.Wait(TestTimeouts.Passing));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Shutdown(TimeSpan.FromMilliseconds(-2)));
+
+        // Infinite means "as long as it takes", not "don't wait" (it used to return at once).
+        Task<bool> shutdown = Task.Run(() => pool.Shutdown(Timeout.InfiniteTimeSpan));
+        Assert.NotSame(shutdown, await Task.WhenAny(shutdown, Task.Delay(TestTimeouts.NothingHappens)));
+        release.Set();
+        Assert.True(await shutdown.DefaultTimeout());
+    }
+
+    [Fact]
     public void Constructor_RejectsBadArguments()
     {
-        using var loop = new EventLoop();
-        Assert.Throws<ArgumentNullException>(() => new WorkerPool(null!));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(loop, workerCount: 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(loop, workerCount: 1, queueCapacity: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(workerCount: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(workerCount: 1025));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(priority: (WorkerPriority)42));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(workerCount: 1, queueCapacity: 0));
     }
 
     [Theory]
@@ -224,10 +262,10 @@ public sealed class WorkerPoolTests
     public async Task Workers_RunAtTheirPriority_TheLoopIsLeftAlone(WorkerPriority priority, int expectedNice, int expectedPolicy)
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, workerCount: 1, queueCapacity: 1, priority);
+        using var pool = new WorkerPool(workerCount: 1, queueCapacity: 1, priority);
         var done = new TaskCompletionSource<WorkResult<(int Nice, int Policy)>>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        Assert.True(pool.TryRun(ReadOwnScheduling, r => done.SetResult(r)));
+        Assert.True(loopThread.Invoke(() => pool.TryRun(ReadOwnScheduling, r => done.SetResult(r))));
 
         WorkResult<(int Nice, int Policy)> result = await done.Task.DefaultTimeout();
         Assert.True(result.IsSuccess, result.Exception?.ToString());
@@ -239,19 +277,19 @@ public sealed class WorkerPoolTests
     public async Task Shutdown_ReturnsWaitingIdleWorkersToTheNormalPolicy_RunningWorkKeepsItsPriority()
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, workerCount: 3, queueCapacity: 1, WorkerPriority.Idle);
+        using var pool = new WorkerPool(workerCount: 3, queueCapacity: 1, WorkerPriority.Idle);
         using var gate = new ManualResetEventSlim();
         var done = new TaskCompletionSource<WorkResult<(int Nice, int Policy)>>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // Every worker has started under SCHED_IDLE; then one is held in an item.
         Eventually.True(() => pool.IdlePolicyWorkers == 3);
-        Assert.True(pool.TryRun(
+        Assert.True(loopThread.Invoke(() => pool.TryRun(
             () =>
             {
                 gate.Wait(TestTimeouts.Passing);
                 return ReadOwnScheduling();
             },
-            r => done.SetResult(r)));
+            r => done.SetResult(r))));
         Eventually.True(() => pool.RunningCount == 1);
         pool.Shutdown(TimeSpan.Zero);
         gate.Set();

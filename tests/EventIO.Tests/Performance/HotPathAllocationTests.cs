@@ -23,7 +23,7 @@ public sealed class HotPathAllocationTests
         using var loop = new LoopThread();
         TcpServer server = loop.Invoke(() =>
         {
-            var s = new TcpServer(loop.Loop, Loopback.AnyPort, TcpEchoConnection.Create);
+            var s = new TcpServer(Loopback.AnyPort, TcpEchoConnection.Create);
             loop.Loop.Add(s);
             return s;
         });
@@ -43,7 +43,7 @@ public sealed class HotPathAllocationTests
         using var loop = new LoopThread();
         UdpEchoServer server = loop.Invoke(() =>
         {
-            var s = new UdpEchoServer(loop.Loop, Loopback.AnyPort);
+            var s = new UdpEchoServer(Loopback.AnyPort);
             loop.Loop.Add(s);
             return s;
         });
@@ -70,21 +70,21 @@ public sealed class HotPathAllocationTests
     public void UdpFibonacciSmallBadOrBusyRequest_AllocatesNothingOnTheLoopThread(string request, bool poolFull)
     {
         using var loop = new LoopThread();
-        using var pool = new WorkerPool(loop.Loop, 1, 1);
+        using var pool = new WorkerPool(1, 1);
         using var gate = new ManualResetEventSlim();
         try
         {
             if (poolFull)
             {
                 // One gated item runs on the only worker, a second fills the queue of one.
-                Assert.True(pool.TryRun(() => gate.Wait(TestTimeouts.Passing), static _ => { }));
+                Assert.True(loop.Invoke(() => pool.TryRun(() => gate.Wait(TestTimeouts.Passing), static _ => { })));
                 Eventually.True(() => pool.RunningCount == 1);
-                Assert.True(pool.TryRun(() => gate.Wait(TestTimeouts.Passing), static _ => { }));
+                Assert.True(loop.Invoke(() => pool.TryRun(() => gate.Wait(TestTimeouts.Passing), static _ => { })));
             }
 
             UdpFibonacciServer server = loop.Invoke(() =>
             {
-                var s = new UdpFibonacciServer(loop.Loop, Loopback.AnyPort, pool, maxN: 30);
+                var s = new UdpFibonacciServer(Loopback.AnyPort, pool, maxN: 30);
                 loop.Loop.Add(s);
                 return s;
             });

@@ -13,10 +13,10 @@ internal sealed class ConnectionProbe(Action<Socket>? configure = null)
 {
     private readonly List<TcpEchoConnection> _created = [];
 
-    public Func<EventLoop, Socket, TcpConnection> Factory => (loop, socket) =>
+    public Func<Socket, TcpConnection> Factory => socket =>
     {
         configure?.Invoke(socket);
-        var connection = new TcpEchoConnection(loop, socket);
+        var connection = new TcpEchoConnection(socket);
         _created.Add(connection);
         return connection;
     };

@@ -19,7 +19,7 @@ public sealed class PortInUseTests
         using var loopThread = new LoopThread();
         TcpServer first = ServerTestSupport.StartTcpEcho(loopThread);
 
-        SocketException ex = Assert.Throws<SocketException>(() => new TcpServer(loopThread.Loop, first.LocalEndPoint, TcpEchoConnection.Create));
+        SocketException ex = Assert.Throws<SocketException>(() => new TcpServer(first.LocalEndPoint, TcpEchoConnection.Create));
 
         Assert.Equal(SocketError.AddressAlreadyInUse, ex.SocketErrorCode);
         using Socket client = Loopback.TcpConnect(first.LocalEndPoint);
@@ -31,12 +31,12 @@ public sealed class PortInUseTests
     public void SecondUdpServer_OnTheSamePort_ThrowsAddressAlreadyInUse()
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, 1, 4);
+        using var pool = new WorkerPool(1, 4);
         UdpEchoServer first = ServerTestSupport.StartUdpEcho(loopThread);
 
-        SocketException echo = Assert.Throws<SocketException>(() => new UdpEchoServer(loopThread.Loop, first.LocalEndPoint));
-        SocketException time = Assert.Throws<SocketException>(() => new UdpTimeServer(loopThread.Loop, first.LocalEndPoint));
-        SocketException fib = Assert.Throws<SocketException>(() => new UdpFibonacciServer(loopThread.Loop, first.LocalEndPoint, pool));
+        SocketException echo = Assert.Throws<SocketException>(() => new UdpEchoServer(first.LocalEndPoint));
+        SocketException time = Assert.Throws<SocketException>(() => new UdpTimeServer(first.LocalEndPoint));
+        SocketException fib = Assert.Throws<SocketException>(() => new UdpFibonacciServer(first.LocalEndPoint, pool));
 
         Assert.Equal(SocketError.AddressAlreadyInUse, echo.SocketErrorCode);
         Assert.Equal(SocketError.AddressAlreadyInUse, time.SocketErrorCode);
@@ -60,7 +60,7 @@ public sealed class PortInUseTests
             ServerTestSupport.AssertEndOfStream(client);
         }
 
-        TcpServer second = ServerTestSupport.Start(loopThread, loop => new TcpServer(loop, first.LocalEndPoint, TcpEchoConnection.Create));
+        TcpServer second = ServerTestSupport.Start(loopThread, loop => new TcpServer(first.LocalEndPoint, TcpEchoConnection.Create));
 
         Assert.Equal(first.LocalEndPoint, second.LocalEndPoint);
         using Socket again = Loopback.TcpConnect(second.LocalEndPoint);

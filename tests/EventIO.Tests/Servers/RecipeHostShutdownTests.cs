@@ -19,8 +19,8 @@ public sealed class RecipeHostShutdownTests
         const int Queued = 5;
         using var host = new RecipeHost(new RecipeHostOptions
         {
-            Servers = ServerKinds.UdpFibonacci,
-            FibPort = 0,
+            Servers = ["udp-fib"],
+            Ports = new Dictionary<string, int> { ["udp-fib"] = 0 },
             Workers = 1,
             FibMax = 45,
         });
@@ -52,9 +52,10 @@ public sealed class RecipeHostShutdownTests
             }
 
             Assert.True(thread.Join(TestTimeouts.Passing), "Run did not return after the shutdown");
-            Assert.Equal(1, host.FibonacciServer!.PendingRequests);
-            Assert.Equal(Queued + 1, host.FibonacciServer.DatagramsReceived);
-            Assert.Equal(Queued, host.FibonacciServer.RepliesSent);
+            var server = (UdpFibonacciServer)host.Servers["udp-fib"];
+            Assert.Equal(1, server.PendingRequests);
+            Assert.Equal(Queued + 1, server.DatagramsReceived);
+            Assert.Equal(Queued, server.RepliesSent);
         }
         finally
         {

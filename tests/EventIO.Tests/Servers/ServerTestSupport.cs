@@ -27,12 +27,12 @@ internal static class ServerTestSupport
         });
 
     /// <summary>A TCP echo server on 127.0.0.1:0, with the given connection factory (default: <see cref="TcpEchoConnection.Create"/>).</summary>
-    public static TcpServer StartTcpEcho(LoopThread loopThread, Func<EventLoop, Socket, TcpConnection>? factory = null, TcpServerOptions? options = null)
-        => Start(loopThread, loop => new TcpServer(loop, Loopback.AnyPort, factory ?? TcpEchoConnection.Create, options));
+    public static TcpServer StartTcpEcho(LoopThread loopThread, Func<Socket, TcpConnection>? factory = null, TcpServerOptions? options = null)
+        => Start(loopThread, loop => new TcpServer(Loopback.AnyPort, factory ?? TcpEchoConnection.Create, options));
 
     /// <summary>A UDP echo server on 127.0.0.1:0.</summary>
     public static UdpEchoServer StartUdpEcho(LoopThread loopThread, UdpServerOptions? options = null)
-        => Start(loopThread, loop => new UdpEchoServer(loop, Loopback.AnyPort, options));
+        => Start(loopThread, loop => new UdpEchoServer(Loopback.AnyPort, options));
 
     /// <summary>Deterministic pseudo-random bytes.</summary>
     public static byte[] RandomBytes(int length, int seed)

@@ -32,7 +32,7 @@ public sealed class TcpBackPressureTests
             {
                 sent += ServerTestSupport.TrySend(client, pattern, sent);
                 Assert.True(sent < GiveUpAfter, "The server never paused reading.");
-                return loopThread.Invoke(() => connection.IsReadPaused);
+                return loopThread.Invoke(() => connection.State == TcpConnectionState.ReadPaused);
             },
             ServerTestSupport.BulkDeadline,
             "the server should pause reading a peer that does not read");
@@ -48,7 +48,7 @@ public sealed class TcpBackPressureTests
             int n = ServerTestSupport.TrySend(client, pattern, sent);
             sent += n;
             wouldBlockInARow = n == 0 ? wouldBlockInARow + 1 : 0;
-            (long queued, bool paused) = loopThread.Invoke(() => (connection.QueuedBytes, connection.IsReadPaused));
+            (long queued, bool paused) = loopThread.Invoke(() => (connection.QueuedBytes, connection.State == TcpConnectionState.ReadPaused));
             maxQueued = Math.Max(maxQueued, queued);
             Assert.True(paused, "Reading resumed although the client read nothing.");
             Assert.InRange(queued, 0, bound);
@@ -60,7 +60,7 @@ public sealed class TcpBackPressureTests
         // 3. Read everything back: the server resumes and every byte arrives in order.
         client.Blocking = true;
         ServerTestSupport.ReceivePattern(client, pattern, sent);
-        Eventually.True(() => loopThread.Invoke(() => !connection.IsReadPaused && connection.QueuedBytes == 0));
+        Eventually.True(() => loopThread.Invoke(() => connection.State != TcpConnectionState.ReadPaused && connection.QueuedBytes == 0));
 
         byte[] after = "still echoing"u8.ToArray();
         client.Send(after);

@@ -101,7 +101,7 @@ public sealed class TcpEchoServerTests
 
         // The server has read our end of stream (it no longer wants to read, and not because of
         // back-pressure) while most of the echo is still in its own queue.
-        Eventually.True(() => loopThread.Invoke(() => connection is { IsClosed: false, IsReadPaused: false, WantsToReceive: false, QueuedBytes: > 0 }));
+        Eventually.True(() => loopThread.Invoke(() => connection is { State: TcpConnectionState.PeerClosed or TcpConnectionState.Draining, QueuedBytes: > 0 }));
 
         ServerTestSupport.AssertSameBytes(data, Loopback.ReceiveExactly(client, data.Length));
         ServerTestSupport.AssertEndOfStream(client);

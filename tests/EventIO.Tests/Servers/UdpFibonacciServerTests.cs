@@ -40,8 +40,8 @@ public sealed class UdpFibonacciServerTests
     public void ValidRequest_GetsTheNaiveFibonacciNumber(string request, string expected)
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, 2, 16);
-        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool));
+        using var pool = new WorkerPool(2, 16);
+        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool));
         using Socket client = Loopback.UdpClient();
 
         Assert.Equal(expected, Loopback.UdpRequest(client, server.LocalEndPoint, Encoding.ASCII.GetBytes(request)));
@@ -52,8 +52,8 @@ public sealed class UdpFibonacciServerTests
     public void BadRequest_GetsAnErrorNamingTheReason_AndTheServerCarriesOn(byte[] request, string reason)
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, 2, 16);
-        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool));
+        using var pool = new WorkerPool(2, 16);
+        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool));
         using Socket client = Loopback.UdpClient();
 
         string reply = Loopback.UdpRequest(client, server.LocalEndPoint, request);
@@ -68,8 +68,8 @@ public sealed class UdpFibonacciServerTests
     public void AfterEveryBadRequest_TheServerStillAnswers()
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, 2, 16);
-        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool));
+        using var pool = new WorkerPool(2, 16);
+        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool));
         using Socket client = Loopback.UdpClient();
 
         int count = 0;
@@ -90,8 +90,8 @@ public sealed class UdpFibonacciServerTests
     public void AfterThePoolShutsDown_HeavyRequestsGetShuttingDown_NotBusy_AndSmallOnesAreStillAnswered()
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, 2, 16);
-        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool, maxN: 30));
+        using var pool = new WorkerPool(2, 16);
+        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool, maxN: 30));
         using Socket client = Loopback.UdpClient();
         Assert.True(pool.Shutdown(TestTimeouts.Passing));
 
@@ -105,8 +105,8 @@ public sealed class UdpFibonacciServerTests
     public void CustomMaxN_RefusesAboveItAndAcceptsIt()
     {
         using var loopThread = new LoopThread();
-        using var pool = new WorkerPool(loopThread.Loop, 2, 16);
-        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool, maxN: 20));
+        using var pool = new WorkerPool(2, 16);
+        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool, maxN: 20));
         using Socket client = Loopback.UdpClient();
 
         string refused = Loopback.UdpRequest(client, server.LocalEndPoint, "21"u8);
@@ -120,15 +120,15 @@ public sealed class UdpFibonacciServerTests
     {
         using var loopThread = new LoopThread();
         using var release = new ManualResetEventSlim();
-        using var pool = new WorkerPool(loopThread.Loop, workerCount: 1, queueCapacity: 1);
+        using var pool = new WorkerPool(workerCount: 1, queueCapacity: 1);
         try
         {
             // Occupy the only worker until the end of the test.
             var blockerDone = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            Assert.True(pool.TryRun(() => release.Wait(TestTimeouts.Passing), r => blockerDone.SetResult(r.IsSuccess && r.Value)));
+            Assert.True(loopThread.Invoke(() => pool.TryRun(() => release.Wait(TestTimeouts.Passing), r => blockerDone.SetResult(r.IsSuccess && r.Value))));
             Eventually.True(() => pool.RunningCount == 1 && pool.QueuedCount == 0);
 
-            UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool));
+            UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool));
             using Socket first = Loopback.UdpClient();
             using Socket second = Loopback.UdpClient();
             using Socket third = Loopback.UdpClient();
@@ -166,8 +166,8 @@ public sealed class UdpFibonacciServerTests
 
         // Normal priority: the worker competes with the loop for the CPU (the harder case), and it is not
         // starved when the machine is busy, as an idle-policy worker would be.
-        using var pool = new WorkerPool(loopThread.Loop, 2, 16, WorkerPriority.Normal);
-        UdpFibonacciServer fib = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(loop, Loopback.AnyPort, pool));
+        using var pool = new WorkerPool(2, 16, WorkerPriority.Normal);
+        UdpFibonacciServer fib = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool));
         UdpEchoServer echo = ServerTestSupport.StartUdpEcho(loopThread);
         using Socket fibClient = Loopback.UdpClient();
         using Socket echoClient = Loopback.UdpClient();

@@ -18,7 +18,7 @@ public sealed class UdpReplyFailureTests
     {
         const int Requests = 100;
         using var loopThread = new LoopThread();
-        BroadcastingEcho server = ServerTestSupport.Start(loopThread, loop => new BroadcastingEcho(loop, Loopback.AnyPort));
+        BroadcastingEcho server = ServerTestSupport.Start(loopThread, loop => new BroadcastingEcho(Loopback.AnyPort));
         using Socket client = Loopback.UdpClient();
 
         for (int i = 0; i < Requests; i++)
@@ -35,7 +35,7 @@ public sealed class UdpReplyFailureTests
     }
 
     // Echoes each datagram, after first trying to send a copy somewhere the kernel refuses.
-    private sealed class BroadcastingEcho(EventLoop loop, IPEndPoint endPoint) : UdpServer(loop, endPoint)
+    private sealed class BroadcastingEcho(IPEndPoint endPoint) : UdpServer(endPoint)
     {
         public int RefusedCalls { get; private set; }
 

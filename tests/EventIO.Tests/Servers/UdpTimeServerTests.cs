@@ -16,7 +16,7 @@ public sealed partial class UdpTimeServerTests
     public void EmptyDatagram_GetsTheCurrentLocalTimeInCTimeForm()
     {
         using var loopThread = new LoopThread();
-        UdpTimeServer server = ServerTestSupport.Start(loopThread, loop => new UdpTimeServer(loop, Loopback.AnyPort));
+        UdpTimeServer server = ServerTestSupport.Start(loopThread, loop => new UdpTimeServer(Loopback.AnyPort));
         using Socket client = Loopback.UdpClient();
 
         DateTime before = DateTime.Now;
@@ -45,7 +45,7 @@ public sealed partial class UdpTimeServerTests
     {
         using var loopThread = new LoopThread();
         var time = new DateTime(year, month, day, hour, minute, second, 999, DateTimeKind.Local);
-        UdpTimeServer server = ServerTestSupport.Start(loopThread, loop => new UdpTimeServer(loop, Loopback.AnyPort) { Clock = () => time });
+        UdpTimeServer server = ServerTestSupport.Start(loopThread, loop => new UdpTimeServer(Loopback.AnyPort) { Clock = () => time });
         using Socket client = Loopback.UdpClient();
 
         byte[] reply = ServerTestSupport.Exchange(client, server.LocalEndPoint, []);
@@ -58,7 +58,7 @@ public sealed partial class UdpTimeServerTests
     public void DatagramWithContent_StillGetsOnlyTheTime()
     {
         using var loopThread = new LoopThread();
-        UdpTimeServer server = ServerTestSupport.Start(loopThread, loop => new UdpTimeServer(loop, Loopback.AnyPort)
+        UdpTimeServer server = ServerTestSupport.Start(loopThread, loop => new UdpTimeServer(Loopback.AnyPort)
         {
             Clock = static () => new DateTime(2012, 9, 18, 14, 29, 23, DateTimeKind.Local),
         });
@@ -74,7 +74,7 @@ public sealed partial class UdpTimeServerTests
     {
         const int Burst = 200;
         using var loopThread = new LoopThread();
-        UdpTimeServer server = ServerTestSupport.Start(loopThread, loop => new UdpTimeServer(loop, Loopback.AnyPort, new UdpServerOptions { ReceiveBufferSize = 1 << 20 }));
+        UdpTimeServer server = ServerTestSupport.Start(loopThread, loop => new UdpTimeServer(Loopback.AnyPort, new UdpServerOptions { ReceiveBufferSize = 1 << 20 }));
         using Socket client = Loopback.UdpClient();
         client.ReceiveBufferSize = 1 << 20;
 

@@ -170,5 +170,5 @@ public sealed class TimerQueueTests
 
     // The heap never touches the handle's loop; only Cancel does.
     private static TimerHandle NewTimer(TimerQueue queue, long due)
-        => new(loop: null!, due, queue.NextSequence(), static _ => { }, state: null);
+        => new(loop: null!, due, queue.NextSequence(), period: 0, static _ => { }, state: null);
 }
