@@ -24,17 +24,14 @@ namespace EventIO;
 /// action is logged; the loop carries on. A failing poller (anything but EINTR) is a broken invariant and
 /// is thrown out of <see cref="Run"/>.</para>
 /// </remarks>
-public sealed class EventLoop : IDisposable
+public sealed partial class EventLoop : IDisposable
 {
     // Dispose runs what was posted before it; actions that keep posting get this many rounds.
     private const int DisposeDrainRounds = 16;
 
     private static readonly Action<object?> s_invokeAction = static s => ((Action)s!)();
-    private static readonly Action<object?> s_removeTimer = static s => ((TimerHandle)s!).Loop._timers.Remove((TimerHandle)s);
 
-    [ThreadStatic]
-    private static EventLoop? t_current;
-
+    private readonly LoopOwnership _ownership = new();
     private readonly Registry _registry;
     private readonly PostQueue _posted;
     private readonly TimerQueue _timers = new();
@@ -42,8 +39,6 @@ public sealed class EventLoop : IDisposable
     private readonly ReadyEvent[] _events;
     private readonly byte[] _receiveBuffer;
     private readonly ILogger _logger;
-    private int _ownerThreadId;  // the loop thread (see remarks)
-    private int _activeThreadId; // the thread inside Run, RunOnce or Dispose; 0 when none
     private volatile bool _stopRequested;
     private volatile bool _disposed;
     private long _now;
@@ -59,63 +54,53 @@ public sealed class EventLoop : IDisposable
         _slow = new SlowCallbackMonitor(_logger, options.SlowCallbackThreshold);
         _events = new ReadyEvent[options.MaxEventsPerTurn];
         _receiveBuffer = GC.AllocateUninitializedArray<byte>(options.ReceiveBufferSize, pinned: true);
-        var registry = new Registry(PollerFactory.Create(options.Backend, options.MaxEventsPerTurn), _logger, OnHandlerFailed);
-        PostQueue? posted = null;
+        _posted = new PostQueue();
         try
         {
-            posted = new PostQueue();
-            registry.Add(posted.Waker, isInternal: true);
+            _registry = new Registry(PollerFactory.Create(options.Backend, options.MaxEventsPerTurn), _logger, OnHandlerFailed);
+            _registry.Add(_posted.Waker, isInternal: true); // the waker is an ordinary handler
         }
         catch
         {
-            posted?.Dispose();
-            registry.Dispose();
+            _registry?.Dispose();
+            _posted.Dispose();
             throw;
         }
 
-        (_registry, _posted) = (registry, posted);
-        _ownerThreadId = Environment.CurrentManagedThreadId;
         _now = Stopwatch.GetTimestamp();
     }
 
     /// <summary>The loop running on the calling thread (inside its <see cref="Run"/> or <see cref="RunOnce"/>), or null.</summary>
-    public static EventLoop? Current => t_current;
+    public static EventLoop? Current => LoopOwnership.Current;
 
     /// <summary>The backend's name: <c>epoll</c>, <c>poll</c> or <c>select</c>. Any thread.</summary>
     public string Backend => _registry.BackendName;
 
     /// <summary>True when called on the loop thread. Any thread.</summary>
-    public bool IsOnLoopThread => Environment.CurrentManagedThreadId == Volatile.Read(ref _ownerThreadId);
+    public bool IsOnLoopThread => _ownership.IsOwner;
 
-    /// <summary>
-    /// The monotonic clock (<see cref="Stopwatch.GetTimestamp"/>) read when this turn's wait ended: free to
-    /// read, at most a turn old. Use it to stamp events and with <see cref="CallAt"/>.
-    /// </summary>
+    /// <summary>The monotonic clock (<see cref="Stopwatch.GetTimestamp"/>) read when this turn's wait ended: free, at most a turn old. For stamps and <see cref="CallAt"/>.</summary>
     public long Now => _now;
 
     /// <summary>Where the loop and the building blocks log (<see cref="EventLoopOptions.Logger"/>, else stderr).</summary>
     public ILogger Logger => _logger;
 
     /// <summary>
-    /// A scratch buffer owned by the loop, lent to handlers: receive into it and consume the bytes before
-    /// returning. Loop thread only; its contents are not preserved between callbacks. Sharing one buffer
-    /// is what lets an idle connection hold no receive buffer at all.
+    /// A scratch buffer lent to handlers: receive into it, consume the bytes before returning (not preserved
+    /// between callbacks). Loop thread only. Sharing it is why an idle connection holds no receive buffer.
     /// </summary>
     public Span<byte> ReceiveBuffer => _receiveBuffer;
 
     internal int HandlerCount => _registry.Count;
 
-    internal bool IsRunning => Volatile.Read(ref _activeThreadId) != 0;
+    internal bool IsRunning => _ownership.IsActive;
 
     internal int PendingTimers => _timers.Count;
 
     internal long SlowCallbackCount => _slow.Count;
 
-    /// <summary>
-    /// Registers <paramref name="handler"/> and asks the kernel for the readiness it wants now. A
-    /// <see cref="LoopHandler"/> is attached to this loop here, for good. Loop thread only.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">Already registered, its descriptor is, it belongs to another loop, or not the loop thread.</exception>
+    /// <summary>Registers <paramref name="handler"/> and asks the kernel for what it wants now; a <see cref="LoopHandler"/> is attached to this loop here, for good. Loop thread only.</summary>
+    /// <exception cref="InvalidOperationException">Already registered (or its descriptor is), bound to another loop, or not the loop thread.</exception>
     /// <exception cref="ArgumentException">The handle is closed or invalid.</exception>
     /// <exception cref="NotSupportedException">The backend cannot watch this descriptor (select and descriptors ≥ 1024).</exception>
     public void Add(IEventHandler handler)
@@ -135,10 +120,7 @@ public sealed class EventLoop : IDisposable
         }
     }
 
-    /// <summary>
-    /// Unregisters <paramref name="handler"/> at once: it receives no further events, even ones already
-    /// collected in this turn. Does not close the handle. False if it was not registered. Loop thread only.
-    /// </summary>
+    /// <summary>Unregisters <paramref name="handler"/> at once: no further events, even ones collected this turn. Does not close its handle; false if not registered. Loop thread only.</summary>
     public bool Remove(IEventHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
@@ -146,11 +128,7 @@ public sealed class EventLoop : IDisposable
         return !_disposed && _registry.Remove(handler);
     }
 
-    /// <summary>
-    /// Tells the loop that <paramref name="handler"/>'s wants may have changed outside its own dispatch;
-    /// they are re-read before the next wait. Cheap, idempotent; ignored for an unregistered handler.
-    /// Loop thread only.
-    /// </summary>
+    /// <summary>Says <paramref name="handler"/>'s wants changed outside its own dispatch: they are re-read before the next wait. Cheap, idempotent. Loop thread only.</summary>
     public void Update(IEventHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
@@ -179,9 +157,8 @@ public sealed class EventLoop : IDisposable
     }
 
     /// <summary>
-    /// Runs one turn: waits at most <paramref name="timeout"/> (null or <see cref="Timeout.InfiniteTimeSpan"/>:
-    /// until something happens) and runs what is ready. A pending <see cref="Stop"/> makes it not wait, and is
-    /// consumed. For tests and for hosts that drive the loop themselves.
+    /// Runs one turn, waiting at most <paramref name="timeout"/> (null or infinite: until something happens).
+    /// A pending <see cref="Stop"/> makes it not wait, and is consumed. For tests and hosts that drive the loop.
     /// </summary>
     /// <returns>The number of handler dispatches, timers and posted actions run.</returns>
     public int RunOnce(TimeSpan? timeout = null)
@@ -202,84 +179,24 @@ public sealed class EventLoop : IDisposable
     public void Stop()
     {
         _stopRequested = true;
-        if (Volatile.Read(ref _activeThreadId) != Environment.CurrentManagedThreadId)
+        if (!_ownership.IsActiveHere)
         {
             _posted.Wake(); // a running loop sees the flag at its next timeout check
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> on the loop thread during a coming turn. Any thread.</summary>
-    /// <returns>False if the loop is disposed (or disposing) and the action will never run; true means it will.</returns>
-    public bool Post(Action action)
-    {
-        ArgumentNullException.ThrowIfNull(action);
-        return Post(s_invokeAction, action);
-    }
-
-    /// <summary>
-    /// Runs <paramref name="action"/>(<paramref name="state"/>) on the loop thread during a coming turn,
-    /// without a closure. Any thread. Actions posted from one thread run in order, after the callback now
-    /// running; wake-ups coalesce (one eventfd write however many are posted before the loop wakes).
-    /// </summary>
-    /// <returns>False if the loop is disposed (or disposing) and the action will never run; true means it will.</returns>
-    public bool Post(Action<object?> action, object? state)
-    {
-        ArgumentNullException.ThrowIfNull(action);
-        bool onLoop = Volatile.Read(ref _activeThreadId) == Environment.CurrentManagedThreadId;
-        return _posted.TryEnqueue(new PostedWork(action, state), wake: !onLoop); // a running loop sees its own posts
-    }
-
-    /// <summary>
-    /// Runs <paramref name="action"/> on the loop thread once <paramref name="delay"/> has passed on the
-    /// monotonic clock: never earlier, and after every timer due at the same time scheduled before it. A
-    /// zero or negative delay runs on the next turn. Loop thread only.
-    /// </summary>
-    public TimerHandle CallLater(TimeSpan delay, Action action)
-    {
-        ArgumentNullException.ThrowIfNull(action);
-        return CallLater(delay, s_invokeAction, action);
-    }
-
-    /// <summary>As <see cref="CallLater(TimeSpan, Action)"/>, passing <paramref name="state"/> instead of capturing it.</summary>
-    public TimerHandle CallLater(TimeSpan delay, Action<object?> action, object? state)
-        => CallAt(MonotonicClock.Add(Stopwatch.GetTimestamp(), MonotonicClock.ToTicks(delay)), action, state);
-
-    /// <summary>As <see cref="CallLater(TimeSpan, Action{object?}, object?)"/>, due at a <see cref="Stopwatch.GetTimestamp"/> value (see <see cref="Now"/>). Loop thread only.</summary>
-    public TimerHandle CallAt(long timestamp, Action<object?> action, object? state) => Schedule(timestamp, 0, action, state);
-
-    /// <summary>
-    /// Runs <paramref name="action"/> every <paramref name="period"/> until the handle is cancelled, the
-    /// first time one period from now. A loop that falls behind (a long callback, a stopped process) skips
-    /// the missed runs instead of firing them in a burst. Loop thread only.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is not positive.</exception>
-    public TimerHandle CallEvery(TimeSpan period, Action action)
-    {
-        ArgumentNullException.ThrowIfNull(action);
-        return CallEvery(period, s_invokeAction, action);
-    }
-
-    /// <summary>As <see cref="CallEvery(TimeSpan, Action)"/>, passing <paramref name="state"/> instead of capturing it.</summary>
-    public TimerHandle CallEvery(TimeSpan period, Action<object?> action, object? state)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(period, TimeSpan.Zero);
-        long ticks = MonotonicClock.ToTicks(period);
-        return Schedule(MonotonicClock.Add(Stopwatch.GetTimestamp(), ticks), ticks, action, state);
-    }
-
     /// <summary>Throws <see cref="InvalidOperationException"/> unless called on the loop thread (or the loop is disposed). One comparison.</summary>
     public void ThrowIfNotOnLoopThread()
     {
-        if (Environment.CurrentManagedThreadId != _ownerThreadId && !_disposed)
+        if (!_ownership.IsOwner && !_disposed)
         {
             ThrowNotOnLoopThread();
         }
     }
 
     /// <summary>
-    /// Closes every handler still registered, runs the actions posted before (so none that
-    /// <see cref="Post(Action)"/> accepted is lost), drops the timers, then releases the poller and the
-    /// waker. Call it after <see cref="Run"/> has returned, from any thread. Idempotent.
+    /// Closes every handler still registered, runs what was posted before (no action that <see cref="Post(Action)"/>
+    /// accepted is lost), drops the timers, releases poller and waker. After <see cref="Run"/> returns; any thread. Idempotent.
     /// </summary>
     /// <exception cref="InvalidOperationException">The loop is running (on another thread, or this is a callback of it).</exception>
     public void Dispose()
@@ -314,19 +231,6 @@ public sealed class EventLoop : IDisposable
 
         _registry.Dispose();
         _posted.Dispose();
-    }
-
-    /// <summary>Takes a cancelled timer out of the heap: at once on the loop thread, else through the post queue.</summary>
-    internal void RemoveTimer(TimerHandle timer)
-    {
-        if (IsOnLoopThread)
-        {
-            _timers.Remove(timer);
-        }
-        else
-        {
-            Post(s_removeTimer, timer);
-        }
     }
 
     /// <summary>One turn, as a list of phases.</summary>
@@ -403,50 +307,6 @@ public sealed class EventLoop : IDisposable
         _slow.EndCallback(handler);
     }
 
-    private int RunDueTimers()
-    {
-        if (_timers.Count == 0)
-        {
-            return 0;
-        }
-
-        int ran = 0;
-        long limit = _timers.NextSequence(); // timers scheduled while this phase runs wait a turn
-        while (_timers.TryDequeueDue(_now, limit, out TimerHandle? timer))
-        {
-            if (timer.IsCancelled)
-            {
-                continue; // cancelled from another thread; its posted removal finds nothing
-            }
-
-            if (timer.Period > 0)
-            {
-                long next = MonotonicClock.Add(timer.Due, timer.Period);
-                timer.Due = next > _now ? next : MonotonicClock.Add(_now, timer.Period); // skip missed runs
-                timer.Sequence = _timers.NextSequence();
-                _timers.Add(timer); // before the callback, so that the callback may cancel it
-            }
-
-            ran++;
-            Invoke(timer.Callback, timer.State);
-        }
-
-        return ran;
-    }
-
-    private int RunPosted()
-    {
-        _posted.BeginBatch(); // those posted while the batch runs wait a turn, so none can starve I/O
-        int ran = 0;
-        while (_posted.TryTake(out PostedWork work))
-        {
-            ran++;
-            Invoke(work.Action, work.State);
-        }
-
-        return ran;
-    }
-
     private void Invoke(Action<object?> action, object? state)
     {
         try
@@ -467,15 +327,6 @@ public sealed class EventLoop : IDisposable
         {
             _slow.EndCallback(action, state);
         }
-    }
-
-    private TimerHandle Schedule(long due, long period, Action<object?> action, object? state)
-    {
-        ArgumentNullException.ThrowIfNull(action);
-        ThrowIfNotUsable();
-        var timer = new TimerHandle(this, due, _timers.NextSequence(), period, action, state);
-        _timers.Add(timer);
-        return timer;
     }
 
     // The failure policy: a handler that throws is logged, removed and closed; the loop carries on.
@@ -505,31 +356,12 @@ public sealed class EventLoop : IDisposable
         }
     }
 
-    // Run, RunOnce and Dispose make the calling thread the loop thread for their duration, and refuse to
-    // nest or to run beside another thread.
-    private EventLoop? Enter()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        int me = Environment.CurrentManagedThreadId;
-        int active = Interlocked.CompareExchange(ref _activeThreadId, me, 0);
-        if (active != 0)
-        {
-            throw new InvalidOperationException(active == me
-                ? "The loop is already running on this thread: Run, RunOnce and Dispose do not nest (from a callback, call Stop, and Dispose after Run returns)."
-                : "The loop is already running on another thread.");
-        }
-
-        Volatile.Write(ref _ownerThreadId, me);
-        EventLoop? outer = t_current;
-        t_current = this;
-        return outer;
-    }
+    private EventLoop? Enter() => _disposed ? throw new ObjectDisposedException(nameof(EventLoop)) : _ownership.Enter(this);
 
     private void Exit(EventLoop? outer)
     {
-        _stopRequested = false;
-        t_current = outer;
-        Volatile.Write(ref _activeThreadId, 0);
+        _stopRequested = false; // a stop is consumed by the Run or RunOnce it reached
+        _ownership.Exit(outer);
     }
 
     private void ThrowIfNotUsable()

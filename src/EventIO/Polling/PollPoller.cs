@@ -100,15 +100,21 @@ internal sealed unsafe class PollPoller : IPoller
             Libc.Throw("poll", errno);
         }
 
-        int filled = 0;
-        if (rc == 0 || _count == 0)
-        {
-            return 0;
-        }
+        return rc == 0 || _count == 0 ? 0 : Collect(events, rc);
+    }
 
-        // Start each scan where the last one stopped, so that when more descriptors are ready than
-        // events fit, the ones at the end of the array are not starved.
-        // poll returns how many entries have revents set: stop once all of them are found.
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _count = 0;
+    }
+
+    // poll returns how many entries have revents set: stop once all of them are found. Each scan starts
+    // where the last one stopped, so that when more descriptors are ready than events fit, the ones at
+    // the end of the array are not starved.
+    private int Collect(Span<ReadyEvent> events, int rc)
+    {
+        int filled = 0;
         int i = _scanStart % _count;
         for (int k = 0; k < _count && filled < events.Length && filled < rc; k++, i = i + 1 == _count ? 0 : i + 1)
         {
@@ -123,12 +129,6 @@ internal sealed unsafe class PollPoller : IPoller
         }
 
         return filled;
-    }
-
-    /// <inheritdoc/>
-    public void Dispose()
-    {
-        _count = 0;
     }
 
     // The one Interest <-> poll flags mapping, both ways.

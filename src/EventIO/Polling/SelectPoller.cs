@@ -60,16 +60,8 @@ internal sealed unsafe class SelectPoller : IPoller
         Libc.fd_set readSet = default, writeSet = default;
         for (int fd = 0; fd <= _maxFd; fd++)
         {
-            Interest interest = _interest[fd];
-            if ((interest & Interest.Readable) != 0)
-            {
-                readSet.fds_bits[fd >> 6] |= 1UL << (fd & 63);
-            }
-
-            if ((interest & Interest.Writable) != 0)
-            {
-                writeSet.fds_bits[fd >> 6] |= 1UL << (fd & 63);
-            }
+            Set(ref readSet, fd, (_interest[fd] & Interest.Readable) != 0);
+            Set(ref writeSet, fd, (_interest[fd] & Interest.Writable) != 0);
         }
 
         Libc.timeval tv = new() { tv_sec = timeoutMs / 1000, tv_usec = timeoutMs % 1000 * 1000 };
@@ -91,35 +83,36 @@ internal sealed unsafe class SelectPoller : IPoller
             Libc.Throw("select", errno);
         }
 
-        if (rc == 0 || _maxFd < 0)
-        {
-            return 0;
-        }
+        return rc == 0 || _maxFd < 0 ? 0 : Collect(events, in readSet, in writeSet, rc);
+    }
 
+    /// <inheritdoc/>
+    public void Dispose() => _maxFd = -1;
+
+    private static void Set(ref Libc.fd_set set, int fd, bool on)
+    {
+        if (on)
+        {
+            set.fds_bits[fd >> 6] |= 1UL << (fd & 63);
+        }
+    }
+
+    private static bool IsSet(in Libc.fd_set set, int fd) => (set.fds_bits[fd >> 6] & (1UL << (fd & 63))) != 0;
+
+    // select returns the number of set bits (a descriptor both readable and writable counts twice): stop
+    // once all are found. Each scan starts where the last stopped, so that when more descriptors are ready
+    // than events fit, the high ones are not starved.
+    private int Collect(Span<ReadyEvent> events, in Libc.fd_set readSet, in Libc.fd_set writeSet, int setBits)
+    {
         int filled = 0;
         int span = _maxFd + 1;
-        // select returns the number of set bits (a descriptor both readable and writable counts twice):
-        // stop once all of them are found.
-        int remaining = rc;
         int d = _scanStart % span;
-        for (int k = 0; k < span && filled < events.Length && remaining > 0; k++, d = d + 1 == span ? 0 : d + 1)
+        for (int k = 0; k < span && filled < events.Length && setBits > 0; k++, d = d + 1 == span ? 0 : d + 1)
         {
-            ulong bit = 1UL << (d & 63);
-            Interest ready = Interest.None;
-            if ((readSet.fds_bits[d >> 6] & bit) != 0)
-            {
-                ready |= Interest.Readable;
-                remaining--;
-            }
-
-            if ((writeSet.fds_bits[d >> 6] & bit) != 0)
-            {
-                ready |= Interest.Writable;
-                remaining--;
-            }
-
+            Interest ready = (IsSet(readSet, d) ? Interest.Readable : Interest.None) | (IsSet(writeSet, d) ? Interest.Writable : Interest.None);
             if (ready != Interest.None)
             {
+                setBits -= ready == (Interest.Readable | Interest.Writable) ? 2 : 1;
                 events[filled++] = new ReadyEvent(_tokens[d], ready, Failed: false);
                 _scanStart = d + 1;
             }
@@ -127,9 +120,6 @@ internal sealed unsafe class SelectPoller : IPoller
 
         return filled;
     }
-
-    /// <inheritdoc/>
-    public void Dispose() => _maxFd = -1;
 
     // Finds the closed descriptors with a zero-timeout poll (POLLNVAL) and reports them as failed.
     private int ReportClosedDescriptors(Span<ReadyEvent> events)

@@ -80,6 +80,35 @@ internal sealed class TimerQueue
         return true;
     }
 
+    /// <summary>
+    /// Takes the next timer to run at <paramref name="now"/> among those scheduled before sequence number
+    /// <paramref name="sequenceLimit"/>, skipping cancelled ones. A repeating timer goes back in the heap for
+    /// its next run before it is returned (so its callback may cancel it); a loop that fell behind (a long
+    /// callback, a stopped process) skips the missed runs instead of firing them in a burst.
+    /// </summary>
+    internal bool TryTakeDue(long now, long sequenceLimit, [NotNullWhen(true)] out TimerHandle? timer)
+    {
+        while (TryDequeueDue(now, sequenceLimit, out timer))
+        {
+            if (timer.IsCancelled)
+            {
+                continue; // cancelled from another thread: its posted removal will find nothing
+            }
+
+            if (timer.Period > 0)
+            {
+                long next = MonotonicClock.Add(timer.Due, timer.Period);
+                timer.Due = next > now ? next : MonotonicClock.Add(now, timer.Period);
+                timer.Sequence = NextSequence();
+                Add(timer);
+            }
+
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>Drops every timer.</summary>
     internal void Clear()
     {

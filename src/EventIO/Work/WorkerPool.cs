@@ -161,30 +161,39 @@ public sealed class WorkerPool : IDisposable
             ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
         }
 
-        WorkItem[] cancelled;
-        lock (_gate)
-        {
-            if (_shutdown && _queue.Count == 0)
-            {
-                cancelled = [];
-            }
-            else
-            {
-                _shutdown = true;
-                cancelled = [.. _queue];
-                _queue.Clear();
-                Volatile.Write(ref _queued, 0);
-                Monitor.PulseAll(_gate);
-                LeaveIdlePolicy();
-            }
-        }
-
-        foreach (WorkItem item in cancelled)
+        foreach (WorkItem item in StopAndTakeQueued())
         {
             item.Cancel();
             item.PostCompletion();
         }
 
+        return JoinWorkers(timeout);
+    }
+
+    /// <summary>Same as <see cref="Shutdown"/> with a 5 second deadline.</summary>
+    public void Dispose() => Shutdown(TimeSpan.FromSeconds(5));
+
+    private WorkItem[] StopAndTakeQueued()
+    {
+        lock (_gate)
+        {
+            if (_shutdown && _queue.Count == 0)
+            {
+                return [];
+            }
+
+            _shutdown = true;
+            WorkItem[] queued = [.. _queue];
+            _queue.Clear();
+            Volatile.Write(ref _queued, 0);
+            Monitor.PulseAll(_gate);
+            LeaveIdlePolicy();
+            return queued;
+        }
+    }
+
+    private bool JoinWorkers(TimeSpan timeout)
+    {
         bool forever = timeout == Timeout.InfiniteTimeSpan;
         long deadline = forever ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         bool allExited = true;
@@ -240,9 +249,6 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Same as <see cref="Shutdown"/> with a 5 second deadline.</summary>
-    public void Dispose() => Shutdown(TimeSpan.FromSeconds(5));
-
     private void WorkerMain(object? index)
     {
         int me = (int)index!;
@@ -281,7 +287,6 @@ public sealed class WorkerPool : IDisposable
             item.Execute();
             Interlocked.Decrement(ref _running);
             item.PostCompletion(); // false only when its loop is gone: nobody is left to tell
-
         }
     }
 }
