@@ -266,10 +266,16 @@ public abstract class TcpConnection : LoopHandler
         _closeTimer?.Cancel();
         _idleTimer?.Cancel();
         _outgoing.Dispose();
+        ReleaseBuffers();
     }
 
     /// <inheritdoc/>
     protected sealed override void ReleaseHandle() => _socket.Dispose();
+
+    /// <summary>Returns what a framing subclass holds (inside <see cref="LoopHandler.Close"/>; no application code).</summary>
+    private protected virtual void ReleaseBuffers()
+    {
+    }
 
     /// <inheritdoc/>
     private protected sealed override void ReportClosed()

@@ -283,7 +283,11 @@ public sealed class TcpServer : LoopHandler
         }
     }
 
-    private void PauseAccepting(SocketError error)
+    /// <summary>True while a descriptor is held in reserve for the out-of-descriptors path (for tests).</summary>
+    internal bool HoldsSpareDescriptor => _spare is not null;
+
+    /// <summary>What accept does on EMFILE/ENFILE: shed the backlog, stop watching the listener, retry later.</summary>
+    internal void PauseAccepting(SocketError error)
     {
         ShedBacklog();
         _acceptPaused = true;
