@@ -6,14 +6,20 @@ namespace EventIO.Servers;
 /// <summary>The recipe's <c>TCPEchoClient</c>: sends back every byte it receives, with back-pressure.</summary>
 public sealed class TcpEchoConnection : TcpConnection
 {
-    /// <summary>Wraps an accepted socket.</summary>
+    /// <summary>Wraps an accepted connection's handle.</summary>
+    public TcpEchoConnection(SafeSocketHandle socket, TcpConnectionOptions? options = null)
+        : base(socket, options)
+    {
+    }
+
+    /// <summary>Wraps a connected socket.</summary>
     public TcpEchoConnection(Socket socket, TcpConnectionOptions? options = null)
         : base(socket, options)
     {
     }
 
     /// <summary>A factory for <see cref="TcpServer"/> with the default connection options.</summary>
-    public static TcpConnection Create(Socket socket) => new TcpEchoConnection(socket);
+    public static TcpConnection Create(SafeSocketHandle socket) => new TcpEchoConnection(socket);
 
     /// <inheritdoc/>
     protected override void OnReceived(ReadOnlySpan<byte> data) => Send(data);

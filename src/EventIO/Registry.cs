@@ -201,9 +201,11 @@ internal sealed class Registry : IDisposable
         }
     }
 
-    // The registration of a handler is found through its descriptor: one index for one fact. A closed
-    // SafeHandle keeps its number, so this works during removal too.
-    private Registration? Find(IEventHandler handler)
+    /// <summary>
+    /// The registration of <paramref name="handler"/>, found through its descriptor (one index for one fact;
+    /// a closed SafeHandle keeps its number, so this works during removal too); null if not registered.
+    /// </summary>
+    internal Registration? Find(IEventHandler handler)
     {
         SafeHandle? handle = handler.Handle;
         Registration? reg = handle is null ? null : At(handle.DangerousGetHandle());

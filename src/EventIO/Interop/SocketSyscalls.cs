@@ -105,4 +105,11 @@ internal static class SocketSyscalls
 
     /// <summary>Shuts down one or both directions (0 read, 1 write, 2 both, as <c>SHUT_RD</c>..<c>SHUT_RDWR</c>): 0, or -errno.</summary>
     internal static int Shutdown(int fd, int how) => Libc.shutdown(fd, how) == 0 ? 0 : -Libc.LastErrno;
+
+    /// <summary>Sets an integer socket option: 0, or -errno.</summary>
+    internal static unsafe int SetOption(int fd, int level, int name, int value)
+        => Libc.setsockopt(fd, level, name, &value, sizeof(int)) == 0 ? 0 : -Libc.LastErrno;
+
+    /// <summary>Closes a descriptor (EINTR is not retried: Linux has released it either way).</summary>
+    internal static void Close(int fd) => Libc.close(fd);
 }

@@ -14,7 +14,14 @@ public abstract class LineConnection : TcpConnection, ILineReceiver
 {
     private readonly LineFramer _framer;
 
-    /// <summary>Wraps a connected <paramref name="socket"/> whose lines are at most <paramref name="maxLineLength"/> bytes (8 KiB).</summary>
+    /// <summary>Wraps a connected socket's handle (as <see cref="TcpServer"/> hands it over); lines are at most <paramref name="maxLineLength"/> bytes (8 KiB).</summary>
+    protected LineConnection(SafeSocketHandle socket, int maxLineLength = 8 * 1024, TcpConnectionOptions? options = null)
+        : base(socket, options)
+    {
+        _framer = new LineFramer(maxLineLength);
+    }
+
+    /// <summary>Wraps a connected <paramref name="socket"/>; lines are at most <paramref name="maxLineLength"/> bytes (8 KiB).</summary>
     protected LineConnection(Socket socket, int maxLineLength = 8 * 1024, TcpConnectionOptions? options = null)
         : base(socket, options)
     {

@@ -95,11 +95,13 @@ public static class SocketCalls
     }
 
     /// <summary>
-    /// Accepts one pending connection (<c>accept4</c>): the new socket is already non-blocking and
-    /// close-on-exec, and owned by the caller.
+    /// Accepts one pending connection (<c>accept4</c>): its handle, already non-blocking and close-on-exec,
+    /// owned by the caller. No <see cref="Socket"/> is made: reading a socket's properties back costs .NET
+    /// seven system calls, more than the accept; wrap the handle in one only when you need it
+    /// (<see cref="TcpConnection"/> does so on first use of its <c>Socket</c>).
     /// </summary>
-    /// <returns>The connection, or null with <paramref name="error"/> set (<see cref="SocketError.WouldBlock"/>: none pending).</returns>
-    public static Socket? Accept(SafeHandle listener, out SocketError error)
+    /// <returns>The connection's handle, or null with <paramref name="error"/> set (<see cref="SocketError.WouldBlock"/>: none pending).</returns>
+    public static SafeSocketHandle? Accept(SafeHandle listener, out SocketError error)
     {
         ArgumentNullException.ThrowIfNull(listener);
         bool added = false;
@@ -114,22 +116,41 @@ public static class SocketCalls
             Release(listener, added);
         }
 
-        if (Result(fd, out error) < 0)
+        return Result(fd, out error) < 0 ? null : new SafeSocketHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>
+    /// Closes a connection's handle the ordinary way (FIN after what was sent). Use it for a handle from
+    /// <see cref="Accept"/> that no <see cref="Socket"/> owns: disposing such a <see cref="SafeSocketHandle"/>
+    /// resets the connection (.NET closes an unowned socket handle abortively). Idempotent.
+    /// </summary>
+    public static void Close(SafeSocketHandle socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (socket.IsClosed || socket.IsInvalid)
         {
-            return null;
+            return;
         }
 
-        var handle = new SafeSocketHandle(fd, ownsHandle: true);
+        int fd = (int)socket.DangerousGetHandle();
+        socket.SetHandleAsInvalid(); // the handle forgets the descriptor (no second close), keeping its number readable
+        SocketSyscalls.Close(fd);
+    }
+
+    /// <summary>Sets or clears TCP_NODELAY (no Nagle delay for small writes) on a TCP socket.</summary>
+    /// <returns>True, or false with <paramref name="error"/> set.</returns>
+    public static bool SetNoDelay(SafeHandle socket, bool noDelay, out SocketError error)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        bool added = false;
         try
         {
-            return new Socket(handle);
+            socket.DangerousAddRef(ref added);
+            return Result(SocketSyscalls.SetOption((int)socket.DangerousGetHandle(), Libc.IPPROTO_TCP, Libc.TCP_NODELAY, noDelay ? 1 : 0), out error) == 0;
         }
-        catch (SocketException ex)
+        finally
         {
-            // Reading the new socket's properties failed (the peer is already gone, say): as a failed accept.
-            handle.Dispose();
-            error = ex.SocketErrorCode;
-            return null;
+            Release(socket, added);
         }
     }
 

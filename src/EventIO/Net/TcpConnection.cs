@@ -34,8 +34,7 @@ public abstract class TcpConnection : LoopHandler
     private static readonly Action<object?> s_checkIdle = static s => ((TcpConnection)s!).CheckIdle();
     private static readonly Action<object?> s_reportWritability = static s => ((TcpConnection)s!).ReportWritability();
 
-    private readonly Socket _socket;
-    private readonly SafeHandle _handle;
+    private readonly SafeSocketHandle _handle;
     private readonly TcpConnectionOptions _options;
     private readonly OutgoingBuffer _outgoing = new();
     private TcpConnectionState _state;
@@ -47,16 +46,26 @@ public abstract class TcpConnection : LoopHandler
     private TimerHandle? _idleTimer;
     private long _idleTicks;            // 0: no idle timeout
     private long _lastReceived;         // loop clock at the last byte received
+    private Socket? _socket;            // made on first use of Socket, or given
 
-    /// <summary>Wraps a connected <paramref name="socket"/>, which this connection now owns (made non-blocking). Add it to a loop to start.</summary>
-    protected TcpConnection(Socket socket, TcpConnectionOptions? options = null)
+    /// <summary>
+    /// Wraps a connected socket's handle, which this connection now owns: the way <see cref="TcpServer"/>
+    /// hands over an accepted connection (already non-blocking). Add it to a loop to start.
+    /// </summary>
+    protected TcpConnection(SafeSocketHandle socket, TcpConnectionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
         _options = options ?? TcpConnectionOptions.Default;
         _options.Validate();
+        _handle = socket;
+    }
+
+    /// <summary>Wraps a connected <paramref name="socket"/>, which this connection now owns (made non-blocking). Add it to a loop to start.</summary>
+    protected TcpConnection(Socket socket, TcpConnectionOptions? options = null)
+        : this((socket ?? throw new ArgumentNullException(nameof(socket))).SafeHandle, options)
+    {
+        socket.Blocking = false;
         _socket = socket;
-        _socket.Blocking = false;
-        _handle = socket.SafeHandle;
     }
 
     /// <summary>Where the connection is in its life.</summary>
@@ -78,7 +87,7 @@ public abstract class TcpConnection : LoopHandler
     public SocketError Error { get; private set; }
 
     /// <summary>The peer's address, or null once closed.</summary>
-    public EndPoint? RemoteEndPoint => IsClosed ? null : _socket.RemoteEndPoint;
+    public EndPoint? RemoteEndPoint => IsClosed ? null : Socket.RemoteEndPoint;
 
     /// <inheritdoc/>
     public sealed override SafeHandle Handle => _handle;
@@ -89,8 +98,11 @@ public abstract class TcpConnection : LoopHandler
     /// <inheritdoc/>
     public sealed override bool WantsToSend => !_outgoing.IsEmpty;
 
-    /// <summary>The connection's socket. Do not close it directly; call <see cref="LoopHandler.Close"/>.</summary>
-    protected Socket Socket => _socket;
+    /// <summary>
+    /// The connection's socket, for options and addresses; made on first use for an accepted connection
+    /// (that reads the socket's properties back: a few system calls). Do not close it; call <see cref="LoopHandler.Close"/>.
+    /// </summary>
+    protected Socket Socket => _socket ??= new Socket(_handle);
 
     /// <summary>The server that accepted this connection, told when it closes.</summary>
     internal TcpServer? Owner { get; set; }
@@ -270,7 +282,17 @@ public abstract class TcpConnection : LoopHandler
     }
 
     /// <inheritdoc/>
-    protected sealed override void ReleaseHandle() => _socket.Dispose();
+    protected sealed override void ReleaseHandle()
+    {
+        if (_socket is not null)
+        {
+            _socket.Dispose();
+        }
+        else
+        {
+            SocketCalls.Close(_handle);
+        }
+    }
 
     /// <summary>Returns what a framing subclass holds (inside <see cref="LoopHandler.Close"/>; no application code).</summary>
     private protected virtual void ReleaseBuffers()

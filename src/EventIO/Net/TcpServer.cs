@@ -28,7 +28,7 @@ public sealed class TcpServer : LoopHandler
 
     private readonly Socket _listener;
     private readonly SafeHandle _handle;
-    private readonly Func<Socket, TcpConnection> _createConnection;
+    private readonly Func<SafeSocketHandle, TcpConnection> _createConnection;
     private readonly TcpServerOptions _options;
     private readonly HashSet<TcpConnection> _connections = new(ReferenceEqualityComparer.Instance);
     private readonly string _name;
@@ -44,10 +44,10 @@ public sealed class TcpServer : LoopHandler
     /// Add the server to a loop to start accepting; accepted connections join the same loop.
     /// </summary>
     /// <param name="endPoint">Where to listen.</param>
-    /// <param name="createConnection">Makes the handler for one accepted socket; called on the loop thread.</param>
+    /// <param name="createConnection">Makes the handler for one accepted connection's handle (non-blocking, yours to own); called on the loop thread.</param>
     /// <param name="options">Backlog, batch size and limits; defaults when null.</param>
     /// <exception cref="SocketException">The address cannot be bound (for example, it is in use).</exception>
-    public TcpServer(IPEndPoint endPoint, Func<Socket, TcpConnection> createConnection, TcpServerOptions? options = null)
+    public TcpServer(IPEndPoint endPoint, Func<SafeSocketHandle, TcpConnection> createConnection, TcpServerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         ArgumentNullException.ThrowIfNull(createConnection);
@@ -125,7 +125,7 @@ public sealed class TcpServer : LoopHandler
     {
         for (int i = 0; i < _options.AcceptBatch && _listening; i++)
         {
-            Socket? client = SocketCalls.Accept(_handle, out SocketError error);
+            SafeSocketHandle? client = SocketCalls.Accept(_handle, out SocketError error);
             if (client is null)
             {
                 if (error is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
@@ -150,7 +150,7 @@ public sealed class TcpServer : LoopHandler
             if (_options.MaxConnections > 0 && _connections.Count >= _options.MaxConnections)
             {
                 RejectedCount++;
-                client.Dispose(); // accepted and closed at once: the client learns now, not after a backlog timeout
+                SocketCalls.Close(client); // accepted and closed at once: the client learns now, not after a backlog timeout
                 continue;
             }
 
@@ -249,14 +249,14 @@ public sealed class TcpServer : LoopHandler
         NotifyIfDrained();
     }
 
-    private void SetUp(Socket client)
+    private void SetUp(SafeSocketHandle client)
     {
         TcpConnection? connection = null;
         try
         {
             if (_options.NoDelay)
             {
-                client.NoDelay = true;
+                SocketCalls.SetNoDelay(client, true, out _); // only fails for a peer already gone, which the first read reports
             }
 
             connection = _createConnection(client) ?? throw new InvalidOperationException("The connection factory returned null.");
@@ -278,7 +278,7 @@ public sealed class TcpServer : LoopHandler
             }
             else
             {
-                client.Dispose();
+                SocketCalls.Close(client);
             }
         }
     }
@@ -314,13 +314,13 @@ public sealed class TcpServer : LoopHandler
         _spare = null;
         for (int i = 0; i < _options.AcceptBatch; i++)
         {
-            Socket? waiting = SocketCalls.Accept(_handle, out _);
+            SafeSocketHandle? waiting = SocketCalls.Accept(_handle, out _);
             if (waiting is null)
             {
                 break; // EAGAIN: the backlog is empty (or another failure: the pause handles it)
             }
 
-            waiting.Dispose();
+            SocketCalls.Close(waiting);
             RejectedCount++;
         }
 

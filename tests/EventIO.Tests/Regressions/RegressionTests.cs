@@ -255,7 +255,7 @@ public sealed class RegressionTests
 
     public static TheoryData<PollerBackend> Backends => new() { PollerBackend.Epoll, PollerBackend.Poll, PollerBackend.Select };
 
-    private sealed class ClosingOnFirstData(Socket socket) : TcpConnection(socket)
+    private sealed class ClosingOnFirstData(SafeSocketHandle socket) : TcpConnection(socket)
     {
         public int Received { get; private set; }
 

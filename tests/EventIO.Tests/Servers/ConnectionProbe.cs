@@ -13,8 +13,9 @@ internal sealed class ConnectionProbe(Action<Socket>? configure = null)
 {
     private readonly List<TcpEchoConnection> _created = [];
 
-    public Func<Socket, TcpConnection> Factory => socket =>
+    public Func<SafeSocketHandle, TcpConnection> Factory => handle =>
     {
+        var socket = new Socket(handle); // as a user who wants socket options would
         configure?.Invoke(socket);
         var connection = new TcpEchoConnection(socket);
         _created.Add(connection);

@@ -27,7 +27,7 @@ internal static class ServerTestSupport
         });
 
     /// <summary>A TCP echo server on 127.0.0.1:0, with the given connection factory (default: <see cref="TcpEchoConnection.Create"/>).</summary>
-    public static TcpServer StartTcpEcho(LoopThread loopThread, Func<Socket, TcpConnection>? factory = null, TcpServerOptions? options = null)
+    public static TcpServer StartTcpEcho(LoopThread loopThread, Func<SafeSocketHandle, TcpConnection>? factory = null, TcpServerOptions? options = null)
         => Start(loopThread, loop => new TcpServer(Loopback.AnyPort, factory ?? TcpEchoConnection.Create, options));
 
     /// <summary>A UDP echo server on 127.0.0.1:0.</summary>
