@@ -43,17 +43,10 @@ public sealed partial class CliProcess : IDisposable
     }
 
     /// <summary>The path of EventIO.Cli.dll, built with the tests (see the test project file).</summary>
-    public static string CliPath
-    {
-        get
-        {
-            string path = typeof(CliProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-                .Single(a => a.Key == "EventioCliPath").Value!;
-            path = Path.GetFullPath(path);
-            Assert.True(File.Exists(path), $"The eventio command was not built at {path}.");
-            return path;
-        }
-    }
+    public static string CliPath => BuiltPath("EventioCliPath");
+
+    /// <summary>The path of the chat sample (samples/ChatServer), built with the tests.</summary>
+    public static string ChatServerPath => BuiltPath("ChatServerPath");
 
     public int Id => _process.Id;
 
@@ -79,7 +72,22 @@ public sealed partial class CliProcess : IDisposable
     public static CliProcess StartForMemoryMeasurement(params string[] args)
         => Start(fileLimit: null, new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "0" }, args);
 
+    /// <summary>Starts the chat sample with <paramref name="args"/>, with tiered compilation off (its memory is measured).</summary>
+    public static CliProcess StartChatSample(params string[] args)
+        => Start(fileLimit: null, new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "0" }, [ChatServerPath, .. args], program: null);
+
+    private static string BuiltPath(string key)
+    {
+        string path = typeof(CliProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+        path = Path.GetFullPath(path);
+        Assert.True(File.Exists(path), $"{Path.GetFileName(path)} was not built at {path}.");
+        return path;
+    }
+
     private static CliProcess Start(int? fileLimit, Dictionary<string, string>? environment, string[] args)
+        => Start(fileLimit, environment, args, CliPath);
+
+    private static CliProcess Start(int? fileLimit, Dictionary<string, string>? environment, string[] args, string? program)
     {
         var info = new ProcessStartInfo(fileLimit is null ? "dotnet" : "bash")
         {
@@ -95,7 +103,11 @@ public sealed partial class CliProcess : IDisposable
             info.ArgumentList.Add($"ulimit -n {limit} && exec dotnet \"$0\" \"$@\"");
         }
 
-        info.ArgumentList.Add(CliPath);
+        if (program is not null)
+        {
+            info.ArgumentList.Add(program);
+        }
+
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -171,6 +183,9 @@ public sealed partial class CliProcess : IDisposable
         kill.WaitForExit();
     }
 
+    /// <summary>Sends SIGTERM straight from this process (kill(2), no helper process): as fast as a signal can follow an event.</summary>
+    public void SignalTermNow() => Assert.Equal(0, kill(_process.Id, 15));
+
     /// <summary>Waits up to <paramref name="timeout"/> for the process to exit; true if it did.</summary>
     public bool ExitsWithin(TimeSpan timeout) => _process.WaitForExit(timeout);
 
@@ -184,6 +199,9 @@ public sealed partial class CliProcess : IDisposable
 
         _process.WaitForExit(); // flush the asynchronous output readers
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
 
     [GeneratedRegex(@"^listening (udp-time|udp-echo|tcp-echo|udp-fib) 127\.0\.0\.1:(\d+)$")]
     private static partial Regex ListeningLine();

@@ -98,15 +98,15 @@ public sealed class RegressionTests
     }
 
     // Bug 3: serve printed its listening lines before registering its signal handlers; a SIGTERM sent right
-    // after them killed the process (exit 143) instead of shutting it down.
+    // after them killed the process (exit 143) instead of shutting it down. Signalled at the first line.
     [Fact]
     public void Issue15_SigtermRightAfterTheListeningLines_ShutsDownGracefully()
     {
-        for (int run = 0; run < 4; run++)
+        for (int run = 0; run < 6; run++)
         {
             using CliProcess serve = CliProcess.Start(["serve", "--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0"]);
-            serve.ReadListeners();
-            serve.Signal("TERM");
+            Assert.StartsWith("listening ", serve.ReadLine(), StringComparison.Ordinal);
+            serve.SignalTermNow();
             serve.WaitForExit(TestTimeouts.Passing);
             Assert.True(serve.ExitCode == 0, $"run {run}: exit code {serve.ExitCode}; stderr: {serve.StandardError}");
         }
@@ -205,6 +205,20 @@ public sealed class RegressionTests
     }
 
     // Also reported: Post could return true for an action that Dispose then dropped silently.
+    [Fact]
+    public void Issue15_APostThatReturnedTrue_RunsAtDispose_AndAPostAfterIsRefused()
+    {
+        var loop = new EventLoop();
+        int ran = 0;
+        Assert.True(loop.Post(() => ran++));
+
+        loop.Dispose();
+
+        Assert.Equal(1, ran);
+        Assert.False(loop.Post(() => ran++));
+        Assert.Equal(1, ran);
+    }
+
     [Fact]
     public async Task Issue15_EveryPostThatReturnedTrue_RunsEvenWhenDisposeRacesWithIt()
     {
