@@ -28,7 +28,7 @@ internal static class ServeCommand
         };
         workerPriority.AcceptOnlyFromAmong("idle", "low", "normal");
         var backend = new Option<string>("--backend") { Description = "Readiness backend.", DefaultValueFactory = _ => "epoll" };
-        backend.AcceptOnlyFromAmong("epoll", "poll", "select");
+        backend.AcceptOnlyFromAmong([.. Enum.GetNames<PollerBackend>().Where(n => n != nameof(PollerBackend.Default)).Select(n => n.ToLowerInvariant())]);
         var only = new Option<string[]>("--only")
         {
             Description = $"Start only these servers ({s_serverList}); repeat or separate with commas.",

@@ -18,4 +18,30 @@ public sealed class ReadmeExampleTests
         using Socket client = Loopback.UdpClient();
         Assert.Equal("HELLO, LOOP", Loopback.UdpRequest(client, (IPEndPoint)socket.LocalEndPoint!, "hello, loop"u8));
     }
+
+    // The README's "Writing a TCP server" shows the chat sample's files whole; they are built and tested
+    // (tests/EventIO.Tests/Samples), so the README must show them exactly as they are.
+    [Theory]
+    [InlineData("ChatConnection.cs")]
+    [InlineData("ChatRoom.cs")]
+    [InlineData("Program.cs")]
+    public void ChatSample_TheReadmeShowsTheFileAsBuilt(string file)
+    {
+        string root = RepositoryRoot();
+        string readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
+        string source = File.ReadAllText(Path.Combine(root, "samples", "ChatServer", file)).ReplaceLineEndings("\n").TrimEnd();
+
+        Assert.Contains("```csharp\n" + source + "\n```", readme, StringComparison.Ordinal);
+    }
+
+    private static string RepositoryRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "EventIO.slnx")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return dir ?? throw new InvalidOperationException("The repository root (EventIO.slnx) was not found above the test binaries.");
+    }
 }

@@ -20,14 +20,16 @@ public sealed class RegressionTests
 {
     // Bug 1: cancelling from another thread edited the timer heap whenever no thread was inside Run/RunOnce.
     [Fact]
-    public async Task Issue15_TimerCancelFromAnotherThread_WhileTheHostIsBetweenTurns_LeavesTheHeapToTheLoop()
+    public void Issue15_TimerCancelFromAnotherThread_WhileTheHostIsBetweenTurns_LeavesTheHeapToTheLoop()
     {
         using var loop = new EventLoop();
         int fired = 0;
         TimerHandle timer = loop.CallLater(TimeSpan.FromMilliseconds(1), () => fired++);
         Assert.Equal(1, loop.PendingTimers);
 
-        await Task.Run(timer.Cancel).DefaultTimeout();
+        var other = new Thread(timer.Cancel); // a thread of its own: a pooled one could be this very thread
+        other.Start();
+        Assert.True(other.Join(TestTimeouts.Passing));
 
         Assert.False(timer.IsActive);
         Assert.Equal(1, loop.PendingTimers); // the other thread only marked it; the heap is the loop's alone
@@ -47,7 +49,7 @@ public sealed class RegressionTests
         var handles = new TimerHandle[Timers];
         var fired = new int[Timers];
         using var ready = new CountdownEvent(1);
-        Task canceller = Task.Run(() =>
+        Task canceller = Task.Factory.StartNew(() => // a thread of its own, never this one
         {
             ready.Wait(TestTimeouts.Passing);
             for (int i = 0; i < Timers; i += 2)
@@ -55,7 +57,7 @@ public sealed class RegressionTests
                 SpinWait.SpinUntil(() => Volatile.Read(ref handles[i]) is not null);
                 handles[i].Cancel(); // even ones: cancelled from this thread while the host schedules more
             }
-        });
+        }, TaskCreationOptions.LongRunning);
 
         ready.Signal();
         for (int i = 0; i < Timers; i++)
