@@ -3,16 +3,20 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using EventIO.Servers;
 
 namespace EventIO.Cli;
 
 /// <summary>The recipe's interactive clients: <c>eventio time</c>, <c>eventio echo</c>, <c>eventio fib</c>.</summary>
 internal static class ClientCommands
 {
+    // The recipe's ports are written once, in the servers' table.
+    private static int DefaultPort(string server) => RecipeServers.Find(server)!.DefaultPort;
+
     internal static Command CreateTime()
     {
         Option<IPAddress> host = CommonOptions.Host("Server address.");
-        Option<int> port = CommonOptions.Port("--port", 14000, "UDP time server port.");
+        Option<int> port = CommonOptions.Port("--port", DefaultPort("udp-time"), "UDP time server port.");
         Option<double> timeout = CommonOptions.Timeout(5);
         var command = new Command("time", "Ask the UDP time server for the time (sends an empty datagram).") { host, port, timeout };
         command.SetAction(r => Run(() =>
@@ -28,14 +32,14 @@ internal static class ClientCommands
     {
         var text = new Argument<string>("text") { Description = "What to send." };
         Option<IPAddress> host = CommonOptions.Host("Server address.");
-        var port = new Option<int?>("--port") { Description = "Server port (default 15000 for UDP, 16000 with --tcp)." };
+        var port = new Option<int?>("--port") { Description = $"Server port (default {DefaultPort("udp-echo")} for UDP, {DefaultPort("tcp-echo")} with --tcp)." };
         var tcp = new Option<bool>("--tcp") { Description = "Use the TCP echo server instead of the UDP one." };
         Option<double> timeout = CommonOptions.Timeout(5);
         var command = new Command("echo", "Send TEXT to the echo server and print what comes back.") { text, host, port, tcp, timeout };
         command.SetAction(r => Run(() =>
         {
             bool useTcp = r.GetValue(tcp);
-            int p = r.GetValue(port) ?? (useTcp ? 16000 : 15000);
+            int p = r.GetValue(port) ?? DefaultPort(useTcp ? "tcp-echo" : "udp-echo");
             if (p is < 0 or > 65535)
             {
                 throw new ClientException($"--port must be between 0 and 65535 (got {p}).");
@@ -58,7 +62,7 @@ internal static class ClientCommands
             Arity = ArgumentArity.ZeroOrMore,
         };
         Option<IPAddress> host = CommonOptions.Host("Server address.");
-        Option<int> port = CommonOptions.Port("--port", 16000, "UDP Fibonacci server port.");
+        Option<int> port = CommonOptions.Port("--port", DefaultPort("udp-fib"), "UDP Fibonacci server port.");
         Option<double> timeout = CommonOptions.Timeout(60);
         var command = new Command("fib", "Ask the UDP Fibonacci server for fib(n), one request at a time, one result per line.") { numbers, host, port, timeout };
         command.SetAction(r => Run(() =>
