@@ -112,8 +112,17 @@ public sealed class RecipeHost : IDisposable
             throw new ListenException(definition.Name, endPoint, ex);
         }
 
+        try
+        {
+            Loop.Add(server);
+        }
+        catch
+        {
+            server.Dispose(); // bound but not registered: the loop would not close it
+            throw;
+        }
+
         _servers.Add(definition.Name, server);
-        Loop.Add(server);
         IPEndPoint bound = server switch
         {
             TcpServer tcp => tcp.LocalEndPoint,
