@@ -137,8 +137,9 @@ internal static unsafe class IoUringPrep
     /// <summary>
     /// IORING_OP_ASYNC_CANCEL of the request(s) tagged <paramref name="targetUserData"/> (every match with
     /// <paramref name="all"/>, IORING_ASYNC_CANCEL_ALL). This request completes with 0 (or, with
-    /// <paramref name="all"/>, the number cancelled), -ENOENT when nothing matched, or -EALREADY when the target
-    /// was already running and may still complete; each cancelled request completes with -ECANCELED.
+    /// <paramref name="all"/>, the number cancelled, 0 when nothing matched), -ENOENT when nothing matched (without
+    /// <paramref name="all"/>), or -EALREADY when the target was already running and may still complete; each
+    /// cancelled request completes with -ECANCELED.
     /// </summary>
     internal static void Cancel(ref Libc.io_uring_sqe sqe, ulong targetUserData, bool all, ulong userData)
     {
