@@ -105,7 +105,11 @@ internal static unsafe class IoUringPrep
     /// <c>msg_namelen</c> bytes for the source address, <c>msg_controllen</c> bytes of control data, then the
     /// payload: parse it with <see cref="IoUringRecvMessage.TryParse"/> using the same two lengths.
     /// <paramref name="message"/> supplies only those two lengths (<c>msg_iovlen</c> 0); it must stay valid
-    /// until the request is submitted (conservatively: until its final completion).
+    /// until the request is submitted (conservatively: until its final completion). The request passes
+    /// MSG_TRUNC as a receive flag, so a datagram's header reports its real length even when it was cut
+    /// (without it the kernel reports the length copied) and MSG_TRUNC in its flags. Any completion without
+    /// IORING_CQE_F_MORE means the request ended and must be re-armed, including a valid one: a zero-length
+    /// datagram ends it (sock_recvmsg returned 0, as at end of stream), and so does -ENOBUFS.
     /// </summary>
     internal static void RecvMsgMultishot(ref Libc.io_uring_sqe sqe, int fd, Libc.msghdr* message, ushort bufferGroup, ulong userData)
     {
@@ -113,6 +117,7 @@ internal static unsafe class IoUringPrep
         sqe.fd = fd;
         sqe.addr = (ulong)message;
         sqe.len = 1;
+        sqe.msg_flags = Libc.MSG_TRUNC;
         sqe.ioprio = Libc.IORING_RECV_MULTISHOT;
         sqe.flags = Libc.IOSQE_BUFFER_SELECT;
         sqe.buf_group = bufferGroup;
