@@ -23,7 +23,7 @@ namespace EventIO.Polling;
 /// mappings; <see cref="Dispose"/> unmaps them once and closes the descriptor, which makes the kernel cancel
 /// whatever is still in flight. Buffers handed to the kernel (send data, msghdrs, provided buffers) must
 /// outlive the requests that use them; that is the caller's bookkeeping.</para>
-/// <para><b>Errors:</b> setup refusals are values (<see cref="TryCreate(uint, uint, out IoUring?, out string)"/>
+/// <para><b>Errors:</b> setup refusals are values (<see cref="TryCreate(uint, uint, IoUringTaskRun, out IoUring?, out string)"/>
 /// returns false with a one-line reason); per-request errors are <c>-errno</c> in completions; exceptions are
 /// reserved for broken invariants (wrong thread, use after dispose, an io_uring_enter failure that is not
 /// EINTR, ETIME, EAGAIN or EBUSY).</para>
@@ -32,7 +32,7 @@ namespace EventIO.Polling;
 internal sealed unsafe class IoUring : IDisposable
 {
     /// <summary>
-    /// Features the event-loop backend cannot do without, so <see cref="TryCreate(uint, uint, out IoUring?, out string)"/>
+    /// Features the event-loop backend cannot do without, so <see cref="TryCreate(uint, uint, IoUringTaskRun, out IoUring?, out string)"/>
     /// refuses a kernel lacking any of them: NODROP (a full CQ never loses a completion, 5.5), FAST_POLL (socket
     /// operations wait on internal poll instead of io-wq threads, 5.7) and EXT_ARG (a wait with a timeout in the
     /// same io_uring_enter, 5.11). Multishot accept (5.19), multishot recv/recvmsg and provided-buffer rings (6.0)
@@ -40,9 +40,9 @@ internal sealed unsafe class IoUring : IDisposable
     /// </summary>
     internal const uint RequiredFeatures = Libc.IORING_FEAT_NODROP | Libc.IORING_FEAT_FAST_POLL | Libc.IORING_FEAT_EXT_ARG;
 
-    // Tried in order until one is accepted (an older kernel answers EINVAL to a flag it does not know):
-    // DEFER_TASKRUN (6.1) needs SINGLE_ISSUER (6.0); COOP_TASKRUN|TASKRUN_FLAG (5.19); then nothing special.
-    // CQSIZE|CLAMP are added to every attempt.
+    // Indexed by IoUringTaskRun and tried from the chosen one down until one is accepted (an older kernel
+    // answers EINVAL to a flag it does not know): DEFER_TASKRUN (6.1) needs SINGLE_ISSUER (6.0);
+    // COOP_TASKRUN|TASKRUN_FLAG (5.19); then nothing special. CQSIZE|CLAMP are added to every attempt.
     private static readonly uint[] s_setupAttempts =
     [
         Libc.IORING_SETUP_SINGLE_ISSUER | Libc.IORING_SETUP_DEFER_TASKRUN | Libc.IORING_SETUP_SUBMIT_ALL,
@@ -209,25 +209,33 @@ internal sealed unsafe class IoUring : IDisposable
     internal int Descriptor => _ring.Descriptor;
 
     /// <summary>Creates a ring with <paramref name="entries"/> SQEs and a CQ four times as large.</summary>
-    /// <inheritdoc cref="TryCreate(uint, uint, out IoUring?, out string)"/>
+    /// <inheritdoc cref="TryCreate(uint, uint, IoUringTaskRun, out IoUring?, out string)"/>
     internal static bool TryCreate(uint entries, [NotNullWhen(true)] out IoUring? ring, out string reason)
-        => TryCreate(entries, Math.Min(entries * 4, 2 * Libc.IORING_MAX_ENTRIES), out ring, out reason);
+        => TryCreate(entries, Math.Min(entries * 4, 2 * Libc.IORING_MAX_ENTRIES), IoUringTaskRun.Deferred, out ring, out reason);
+
+    /// <summary>Creates a ring with <paramref name="entries"/> SQEs and <paramref name="cqEntries"/> CQEs.</summary>
+    /// <inheritdoc cref="TryCreate(uint, uint, IoUringTaskRun, out IoUring?, out string)"/>
+    internal static bool TryCreate(uint entries, uint cqEntries, [NotNullWhen(true)] out IoUring? ring, out string reason)
+        => TryCreate(entries, cqEntries, IoUringTaskRun.Deferred, out ring, out reason);
 
     /// <summary>
     /// Creates a ring bound to the calling thread (see the type's remarks), trying
     /// SINGLE_ISSUER|DEFER_TASKRUN|SUBMIT_ALL first, then COOP_TASKRUN|TASKRUN_FLAG|SUBMIT_ALL, then no
-    /// special flag (each with CQSIZE|CLAMP), and refusing a kernel without <see cref="RequiredFeatures"/>.
+    /// special flag (each with CQSIZE|CLAMP; <paramref name="taskRun"/> chooses where to start), and refusing a
+    /// kernel without <see cref="RequiredFeatures"/>. <see cref="SetupFlags"/> says which was accepted.
     /// </summary>
     /// <param name="entries">SQ size, 1..32768; the kernel rounds it up to a power of two.</param>
     /// <param name="cqEntries">CQ size, <paramref name="entries"/>..65536; rounded up to a power of two.</param>
+    /// <param name="taskRun">The first setup to try; <see cref="IoUringTaskRun.Deferred"/> unless testing the others.</param>
     /// <param name="ring">The ring, or null when refused.</param>
     /// <param name="reason">Empty on success; otherwise one line for a log, e.g.
     /// "io_uring_setup: operation not permitted (seccomp filter, or sysctl kernel.io_uring_disabled)".</param>
     /// <returns>False when the kernel refuses io_uring (ENOSYS, EPERM: seccomp in containers, the sysctl),
     /// lacks a required feature, or setup or mapping fails for lack of memory or descriptors.</returns>
-    internal static bool TryCreate(uint entries, uint cqEntries, [NotNullWhen(true)] out IoUring? ring, out string reason)
+    internal static bool TryCreate(uint entries, uint cqEntries, IoUringTaskRun taskRun, [NotNullWhen(true)] out IoUring? ring, out string reason)
     {
         ArgumentOutOfRangeException.ThrowIfZero(entries);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)taskRun, (uint)IoUringTaskRun.Plain, nameof(taskRun));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(entries, Libc.IORING_MAX_ENTRIES);
         ArgumentOutOfRangeException.ThrowIfLessThan(cqEntries, entries);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(cqEntries, 2 * Libc.IORING_MAX_ENTRIES);
@@ -236,7 +244,7 @@ internal sealed unsafe class IoUring : IDisposable
         Libc.io_uring_params p = default;
         int fd = -1;
         int errno = 0;
-        foreach (uint attempt in s_setupAttempts)
+        foreach (uint attempt in s_setupAttempts.AsSpan((int)taskRun))
         {
             p = default;
             p.flags = attempt | Libc.IORING_SETUP_CQSIZE | Libc.IORING_SETUP_CLAMP;

@@ -14,11 +14,9 @@ namespace EventIO.Tests.Uring;
 internal static class UringTestSupport
 {
     /// <summary>Creates a ring on the calling thread or fails the test with the kernel's reason.</summary>
-    public static IoUring CreateRing(uint entries = 64, uint cqEntries = 0)
+    public static IoUring CreateRing(uint entries = 64, uint cqEntries = 0, IoUringTaskRun taskRun = IoUringTaskRun.Deferred)
     {
-        bool created = cqEntries == 0
-            ? IoUring.TryCreate(entries, out IoUring? ring, out string reason)
-            : IoUring.TryCreate(entries, cqEntries, out ring, out reason);
+        bool created = IoUring.TryCreate(entries, cqEntries == 0 ? entries * 4 : cqEntries, taskRun, out IoUring? ring, out string reason);
         Assert.True(created, reason);
         return ring!;
     }
