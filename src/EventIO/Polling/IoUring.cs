@@ -394,7 +394,8 @@ internal sealed unsafe class IoUring : IDisposable
     /// <param name="minComplete">Completions to wait for; 0 submits and returns at once.</param>
     /// <param name="timeoutMs">-1: no limit; 0: do not wait; otherwise the limit in milliseconds (EXT_ARG timespec).</param>
     /// <returns>
-    /// The number of SQEs the kernel consumed. 0 also covers the non-errors: EINTR (a signal; call again), ETIME
+    /// The number of SQEs the kernel consumed (when fewer than were queued, it did not wait; the rest stay queued
+    /// for the next call). 0 also covers the non-errors: EINTR (a signal; call again), ETIME
     /// (the timeout passed), and EAGAIN/EBUSY (the kernel could not take new requests now, e.g. short of memory;
     /// the SQEs stay queued: consume completions, then call again).
     /// </returns>
@@ -630,7 +631,8 @@ internal sealed unsafe class IoUring : IDisposable
         return true;
     }
 
-    private static string DescribeSetupFailure(int errno) => errno switch
+    /// <summary>The one-line reason <see cref="TryCreate(uint, uint, IoUringTaskRun, out IoUring?, out string)"/> gives for a refused io_uring_setup.</summary>
+    internal static string DescribeSetupFailure(int errno) => errno switch
     {
         Libc.ENOSYS => "io_uring_setup: function not implemented (kernel built without io_uring, or a seccomp filter answering ENOSYS)",
         Libc.EPERM => "io_uring_setup: operation not permitted (seccomp filter, e.g. a container's default profile, or sysctl kernel.io_uring_disabled)",
