@@ -47,8 +47,7 @@ internal static partial class Libc
     internal const uint IORING_ENTER_EXT_ARG = 1U << 3;
     internal const uint IORING_ENTER_REGISTERED_RING = 1U << 4;
 
-    // sq_ring->flags, written by the kernel.
-    internal const uint IORING_SQ_NEED_WAKEUP = 1U << 0;
+    // sq_ring->flags, written by the kernel (IORING_SQ_NEED_WAKEUP, bit 0, is for SQPOLL only).
     internal const uint IORING_SQ_CQ_OVERFLOW = 1U << 1;
     internal const uint IORING_SQ_TASKRUN = 1U << 2;
 
@@ -84,10 +83,8 @@ internal static partial class Libc
     // ASYNC_CANCEL flags (sqe.cancel_flags).
     internal const uint IORING_ASYNC_CANCEL_ALL = 1U << 0;
     internal const uint IORING_ASYNC_CANCEL_FD = 1U << 1;
-    internal const uint IORING_ASYNC_CANCEL_ANY = 1U << 2;
 
-    // send/recv flags, stored in sqe.ioprio.
-    internal const ushort IORING_RECVSEND_POLL_FIRST = 1 << 0;
+    /// <summary>Multishot recv/recvmsg, stored in <c>sqe.ioprio</c>.</summary>
     internal const ushort IORING_RECV_MULTISHOT = 1 << 1;
 
     /// <summary>Accept flag, stored in <c>sqe.ioprio</c>.</summary>
@@ -97,7 +94,6 @@ internal static partial class Libc
     internal const uint IORING_CQE_F_BUFFER = 1U << 0;
     internal const uint IORING_CQE_F_MORE = 1U << 1;
     internal const uint IORING_CQE_F_SOCK_NONEMPTY = 1U << 2;
-    internal const uint IORING_CQE_F_NOTIF = 1U << 3;
     internal const int IORING_CQE_BUFFER_SHIFT = 16;
 
     // enum io_uring_register_op.

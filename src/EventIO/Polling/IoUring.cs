@@ -436,6 +436,11 @@ internal sealed unsafe class IoUring : IDisposable
             throw new InvalidOperationException("io_uring_enter refused with EEXIST: this thread is not the ring's single issuer.");
         }
 
+        if (errno == Libc.EBADR)
+        {
+            throw new Win32Exception(errno, $"io_uring_enter: the kernel dropped {DroppedCompletions} completion(s) (no memory for its overflow list); requests may never complete.");
+        }
+
         Libc.Throw("io_uring_enter", errno);
         return 0;
     }

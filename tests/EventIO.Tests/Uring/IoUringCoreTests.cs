@@ -79,6 +79,25 @@ public sealed class IoUringCoreTests(ITestOutputHelper output)
     }
 
     [UringFact]
+    public void CqeSkipSuccess_PostsNothingForASuccess_ButStillReportsAFailure()
+    {
+        using IoUring ring = CreateRing(8);
+        ref Libc.io_uring_sqe quiet = ref ring.GetSqe();
+        IoUringPrep.Nop(ref quiet, 1);
+        quiet.flags |= Libc.IOSQE_CQE_SKIP_SUCCESS;
+        ref Libc.io_uring_sqe failing = ref ring.GetSqe();
+        IoUringPrep.Cancel(ref failing, 0xBAD, all: false, userData: 2);
+        failing.flags |= Libc.IOSQE_CQE_SKIP_SUCCESS;
+        IoUringPrep.Nop(ref ring.GetSqe(), 3);
+
+        Assert.Equal(3, ring.SubmitAndWait(2, (int)TestTimeouts.Passing.TotalMilliseconds));
+
+        List<IoUringCompletion> completions = CollectFor(ring, TestTimeouts.NothingHappens);
+        Assert.Equal([2UL, 3UL], completions.Select(c => c.UserData));
+        Assert.Equal(-Libc.ENOENT, completions[0].Result);
+    }
+
+    [UringFact]
     public void TryPeek_DoesNotConsume_AndPeekBatchAdvancesOnce()
     {
         using IoUring ring = CreateRing(8);
