@@ -10,7 +10,7 @@ namespace EventIO.Tests.Uring;
 
 /// <summary>Multishot ACCEPT on a loopback listener: one completion per client, until cancelled.</summary>
 [SupportedOSPlatform("linux")]
-public sealed class IoUringAcceptTests
+public sealed unsafe class IoUringAcceptTests
 {
     private const ulong AcceptTag = 50;
     private const int O_NONBLOCK = 0x800;    // octal 04000 in /proc/self/fdinfo
@@ -55,7 +55,8 @@ public sealed class IoUringAcceptTests
             Assert.Equal(
                 clients.Select(c => ((IPEndPoint)c.LocalEndPoint!).Port).Order(),
                 accepted.Select(a => ((IPEndPoint)a.RemoteEndPoint!).Port).Order());
-            Assert.Equal(2, StreamCalls.Send(accepted[0].SafeHandle, "hi"u8)); // non-blocking: Socket.Send refuses it
+            byte* hi = stackalloc byte[] { (byte)'h', (byte)'i' };
+            Assert.Equal(2, (int)Libc.send(Fd(accepted[0]), hi, 2, Libc.MSG_NOSIGNAL)); // non-blocking: Socket.Send refuses it
             Socket peer = clients.Single(c => ((IPEndPoint)c.LocalEndPoint!).Port == ((IPEndPoint)accepted[0].RemoteEndPoint!).Port);
             Assert.Equal("hi"u8.ToArray(), Loopback.ReceiveExactly(peer, 2));
 
