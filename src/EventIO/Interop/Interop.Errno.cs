@@ -15,11 +15,15 @@ internal static partial class Libc
     internal const int EAGAIN = 11;
     internal const int ENOMEM = 12;
     internal const int EACCES = 13;
+    internal const int EBUSY = 16;
     internal const int EEXIST = 17;
     internal const int EINVAL = 22;
     internal const int ENFILE = 23;
     internal const int EMFILE = 24;
     internal const int EPIPE = 32;
+    internal const int ENOSYS = 38;
+    internal const int EBADR = 53;
+    internal const int ETIME = 62;
     internal const int EMSGSIZE = 90;
     internal const int EPROTO = 71;
     internal const int ENOPROTOOPT = 92;
@@ -35,6 +39,8 @@ internal static partial class Libc
     internal const int ETIMEDOUT = 110;
     internal const int ECONNREFUSED = 111;
     internal const int EHOSTUNREACH = 113;
+    internal const int EALREADY = 114;
+    internal const int ECANCELED = 125;
 
     /// <summary>The errno of the last P/Invoke declared with SetLastError.</summary>
     internal static int LastErrno => Marshal.GetLastPInvokeError();

@@ -1,0 +1,30 @@
+using System.Runtime.InteropServices;
+
+namespace EventIO.Interop;
+
+internal static partial class Libc
+{
+    /// <summary>recvmsg flag: the datagram was longer than the buffer and was cut.</summary>
+    internal const int MSG_TRUNC = 0x20;
+
+    /// <summary><c>struct iovec</c> (16 bytes on 64-bit Linux).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe struct iovec
+    {
+        internal void* iov_base;
+        internal nuint iov_len;
+    }
+
+    /// <summary><c>struct msghdr</c> as glibc declares it on 64-bit Linux (56 bytes; size_t lengths).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe struct msghdr
+    {
+        internal void* msg_name;
+        internal uint msg_namelen;
+        internal iovec* msg_iov;
+        internal nuint msg_iovlen;
+        internal void* msg_control;
+        internal nuint msg_controllen;
+        internal int msg_flags;
+    }
+}
