@@ -27,4 +27,18 @@ internal static partial class Libc
         internal nuint msg_controllen;
         internal int msg_flags;
     }
+
+    /// <summary><c>struct mmsghdr</c>: a msghdr and the byte count the kernel fills in (64 bytes on 64-bit Linux).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct mmsghdr
+    {
+        internal msghdr msg_hdr;
+        internal uint msg_len;
+    }
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static unsafe partial int recvmmsg(int fd, mmsghdr* msgvec, uint vlen, int flags, void* timeout);
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static unsafe partial int sendmmsg(int fd, mmsghdr* msgvec, uint vlen, int flags);
 }

@@ -112,4 +112,33 @@ internal static class SocketSyscalls
 
     /// <summary>Closes a descriptor (EINTR is not retried: Linux has released it either way).</summary>
     internal static void Close(int fd) => Libc.close(fd);
+
+    /// <summary>Receives up to <paramref name="count"/> datagrams in one call (<c>recvmmsg</c>): how many, or -errno.</summary>
+    internal static unsafe int ReceiveMany(int fd, Libc.mmsghdr* messages, int count)
+    {
+        int n;
+        do
+        {
+            n = Libc.recvmmsg(fd, messages, (uint)count, Libc.MSG_DONTWAIT, null);
+        }
+        while (n < 0 && Libc.LastErrno == Libc.EINTR);
+
+        return n < 0 ? -Libc.LastErrno : n;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="count"/> datagrams in one call (<c>sendmmsg</c>): how many went out from the
+    /// first, or -errno when the first one failed.
+    /// </summary>
+    internal static unsafe int SendMany(int fd, Libc.mmsghdr* messages, int count)
+    {
+        int n;
+        do
+        {
+            n = Libc.sendmmsg(fd, messages, (uint)count, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
+        }
+        while (n < 0 && Libc.LastErrno == Libc.EINTR);
+
+        return n < 0 ? -Libc.LastErrno : n;
+    }
 }

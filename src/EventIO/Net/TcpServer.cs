@@ -1,4 +1,3 @@
-using System.Collections.ObjectModel;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -9,7 +8,8 @@ namespace EventIO.Net;
 
 /// <summary>
 /// A listening TCP socket: the recipe's <c>TCPServer</c>. Accepts in bounded batches, makes one
-/// connection handler per client with a factory and adds it to its own loop.
+/// connection handler per client with a factory and adds it to its own loop (or, with
+/// <see cref="TcpServerOptions.ChildLoops"/>, to the loops of a group in turn).
 /// </summary>
 /// <remarks>
 /// <para><b>Descriptor exhaustion:</b> when accept fails with EMFILE/ENFILE the server neither spins nor
@@ -19,32 +19,47 @@ namespace EventIO.Net;
 /// <para><b>Connections:</b> <see cref="Connections"/> may be iterated in any callback: a connection leaves
 /// it only after the callback that closed it has returned, so a broadcast loop is never invalidated by a
 /// member whose send failed (that send just returns false).</para>
+/// <para><b>One server per loop</b> (<see cref="TcpServerOptions.ReusePort"/>): the kernel spreads new
+/// connections over the listeners by a hash of their addresses, and a connection waits in the backlog of
+/// the listener it was given, however busy that loop is and however idle the others (no stealing); the
+/// ones waiting in a backlog when its listener closes are reset. <b>One acceptor for many loops</b>
+/// (<see cref="TcpServerOptions.ChildLoops"/>): this server accepts and hands each connection to the next
+/// loop in turn; its counts cover them all, and <see cref="Connections"/> lists those of the loop you call
+/// it from.</para>
 /// <para><b>Threading:</b> construct anywhere; add it to a loop; everything else on that loop's thread.</para>
 /// </remarks>
 public sealed class TcpServer : LoopHandler
 {
     private static readonly Action<object?> s_resumeAccepting = static s => ((TcpServer)s!).ResumeAccepting();
     private static readonly Action<object?> s_notifyIfDrained = static s => ((TcpServer)s!).NotifyIfDrained();
+    private static readonly IReadOnlySet<TcpConnection> s_none = new HashSet<TcpConnection>();
 
     private readonly Socket _listener;
     private readonly SafeHandle _handle;
     private readonly Func<SafeSocketHandle, TcpConnection> _createConnection;
     private readonly TcpServerOptions _options;
-    private readonly HashSet<TcpConnection> _connections = new(ReferenceEqualityComparer.Instance);
+    private readonly ConnectionLimit? _limit;
     private readonly string _name;
+    private ConnectionShard[] _shards = [];  // [0]: this server's loop; then each other child loop
+    private ConnectionShard[] _targets = []; // where accepted connections go, in turn
+    private int _nextTarget;
+    private int _open;                       // connections accepted and not yet released, over every shard
+    private long _idleClosed;
+    private long _sendQueueFull;
     private bool _listening = true;
     private bool _acceptPaused;
     private bool _exhausted;                 // inside an out-of-descriptors episode (logged once)
     private FileDescriptorHandle? _spare;    // held in reserve, to accept-and-close when out of descriptors
     private TimerHandle? _resumeTimer;
     private Action? _onDrained;
+    private volatile bool _draining;
 
     /// <summary>
     /// Binds and listens on <paramref name="endPoint"/> (port 0 picks a free port; see <see cref="LocalEndPoint"/>).
     /// Add the server to a loop to start accepting; accepted connections join the same loop.
     /// </summary>
     /// <param name="endPoint">Where to listen.</param>
-    /// <param name="createConnection">Makes the handler for one accepted connection's handle (non-blocking, yours to own); called on the loop thread.</param>
+    /// <param name="createConnection">Makes the handler for one accepted connection's handle (non-blocking, yours to own); called on the loop thread the connection will live on.</param>
     /// <param name="options">Backlog, batch size and limits; defaults when null.</param>
     /// <exception cref="SocketException">The address cannot be bound (for example, it is in use).</exception>
     public TcpServer(IPEndPoint endPoint, Func<SafeSocketHandle, TcpConnection> createConnection, TcpServerOptions? options = null)
@@ -54,56 +69,40 @@ public sealed class TcpServer : LoopHandler
         _options = options ?? new TcpServerOptions();
         _options.Validate();
         _createConnection = createConnection;
-        _listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            SocketOptions.EnableReuseAddress(_listener);
-            if (_options.ReusePort)
-            {
-                SocketOptions.EnableReusePort(_listener);
-            }
-
-            _listener.Bind(endPoint);
-            _listener.Listen(_options.Backlog);
-            _listener.Blocking = false;
-        }
-        catch
-        {
-            _listener.Dispose();
-            throw;
-        }
-
+        _limit = _options.ConnectionLimit ?? (_options.MaxConnections > 0 ? new ConnectionLimit(_options.MaxConnections) : null);
+        _listener = Listen(endPoint, _options);
         _handle = _listener.SafeHandle;
         _spare = FileDescriptorHandle.TryOpenDevNull();
         LocalEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
         _name = LocalEndPoint.ToString();
-        Connections = new ReadOnlySet<TcpConnection>(_connections);
     }
 
     /// <summary>The address really bound (with the port the OS picked when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>The connections accepted and not yet reported closed. Loop thread.</summary>
-    public IReadOnlySet<TcpConnection> Connections { get; }
+    /// <summary>
+    /// The connections accepted and not yet reported closed that live on the calling loop (with a single
+    /// loop: all of them). Loop thread.
+    /// </summary>
+    public IReadOnlySet<TcpConnection> Connections => ShardOf(EventLoop.Current)?.View ?? s_none;
 
-    /// <summary>The number of <see cref="Connections"/>. Loop thread (or after the loop has stopped).</summary>
-    public int ConnectionCount => _connections.Count;
+    /// <summary>Connections accepted and not yet reported closed, on every loop. Any thread.</summary>
+    public int ConnectionCount => Volatile.Read(ref _open);
 
     /// <summary>Connections accepted since the server started. Loop thread (or after the loop has stopped).</summary>
     public long AcceptedCount { get; private set; }
 
     /// <summary>
-    /// Clients accepted and closed at once: because <see cref="TcpServerOptions.MaxConnections"/> were open, or
-    /// because the process was out of descriptors (one is kept in reserve for exactly that). Loop thread (or
-    /// after the loop has stopped).
+    /// Clients accepted and closed at once: because the connection cap was reached, or because the process
+    /// was out of descriptors (one is kept in reserve for exactly that). Loop thread (or after the loop has stopped).
     /// </summary>
     public long RejectedCount { get; private set; }
 
-    /// <summary>Connections closed because their peer sent nothing for <see cref="TcpServerOptions.IdleTimeout"/>. Loop thread (or after the loop has stopped).</summary>
-    public long IdleClosedCount { get; private set; }
+    /// <summary>Connections closed because their peer sent nothing for <see cref="TcpServerOptions.IdleTimeout"/>. Any thread.</summary>
+    public long IdleClosedCount => Interlocked.Read(ref _idleClosed);
 
-    /// <summary>Connections closed because a send would have queued more than their cap (<see cref="TcpCloseReason.SendQueueFull"/>). Loop thread (or after the loop has stopped).</summary>
-    public long SendQueueFullCount { get; private set; }
+    /// <summary>Connections closed because a send would have queued more than their cap (<see cref="TcpCloseReason.SendQueueFull"/>). Any thread.</summary>
+    public long SendQueueFullCount => Interlocked.Read(ref _sendQueueFull);
 
     /// <summary>Times accepting was paused because the process ran out of descriptors. Loop thread (or after the loop has stopped).</summary>
     public long AcceptPauseCount { get; private set; }
@@ -119,6 +118,9 @@ public sealed class TcpServer : LoopHandler
 
     /// <inheritdoc/>
     public override bool WantsToSend => false;
+
+    /// <summary>True while a descriptor is held in reserve for the out-of-descriptors path (for tests).</summary>
+    internal bool HoldsSpareDescriptor => _spare is not null;
 
     /// <summary>Accepts up to <see cref="TcpServerOptions.AcceptBatch"/> pending connections.</summary>
     public override void HandleReceive()
@@ -147,7 +149,7 @@ public sealed class TcpServer : LoopHandler
                 NetLog.AcceptResumed(Loop.Logger, _name);
             }
 
-            if (_options.MaxConnections > 0 && _connections.Count >= _options.MaxConnections)
+            if (_limit is not null && !_limit.TryAcquire())
             {
                 RejectedCount++;
                 SocketCalls.Close(client); // accepted and closed at once: the client learns now, not after a backlog timeout
@@ -155,7 +157,8 @@ public sealed class TcpServer : LoopHandler
             }
 
             AcceptedCount++;
-            SetUp(client);
+            Interlocked.Increment(ref _open);
+            HandOff(client);
         }
     }
 
@@ -202,54 +205,97 @@ public sealed class TcpServer : LoopHandler
     {
         StopListening();
         _onDrained += onDrained;
-        foreach (TcpConnection connection in _connections.ToArray())
+        _draining = true;
+        foreach (ConnectionShard shard in _shards)
         {
-            if (drainTimeout is { } timeout)
-            {
-                connection.CloseWhenFlushed(timeout);
-            }
-            else
-            {
-                connection.CloseWhenFlushed();
-            }
+            OnShardLoop(shard, static (s, t) => CloseGracefully(s, t), drainTimeout);
         }
 
-        if (_connections.Count == 0 && _onDrained is not null && IsAttached)
+        if (Volatile.Read(ref _open) == 0 && _onDrained is not null && IsAttached)
         {
             Loop.Post(s_notifyIfDrained, this);
         }
     }
 
     /// <inheritdoc/>
+    protected override void OnAdded()
+    {
+        if (_shards.Length > 0)
+        {
+            return; // added again after a Remove: same loop, same connections
+        }
+
+        // Shard 0 is this loop; each other child loop gets one; accepted connections go to the targets in turn.
+        var shards = new List<ConnectionShard> { new(Loop, 0) };
+        foreach (EventLoop child in _options.ChildLoops ?? [])
+        {
+            if (!shards.Exists(s => ReferenceEquals(s.Loop, child)))
+            {
+                shards.Add(new ConnectionShard(child, shards.Count));
+            }
+        }
+
+        _shards = [.. shards];
+        _targets = _options.ChildLoops is { } children ? [.. children.Select(c => _shards.First(s => ReferenceEquals(s.Loop, c)))] : [_shards[0]];
+    }
+
+    /// <inheritdoc/>
     protected override void OnClosing()
     {
         StopListening();
-        foreach (TcpConnection connection in _connections.ToArray())
+        foreach (ConnectionShard shard in _shards)
         {
-            connection.Close();
+            OnShardLoop(shard, static (s, _) => CloseAll(s), null);
         }
     }
 
     /// <inheritdoc/>
     protected override void ReleaseHandle() => _listener.Dispose();
 
-    /// <summary>Called when one of its connections has closed and the closing callback returned.</summary>
+    /// <summary>What accept does on EMFILE/ENFILE: shed the backlog, stop watching the listener, retry later.</summary>
+    internal void PauseAccepting(SocketError error)
+    {
+        ShedBacklog();
+        _acceptPaused = true;
+        AcceptPauseCount++;
+        if (!_exhausted)
+        {
+            _exhausted = true;
+            NetLog.AcceptPaused(Loop.Logger, _name, error, _options.AcceptRetryDelay.TotalMilliseconds);
+        }
+
+        _resumeTimer = Loop.CallLater(_options.AcceptRetryDelay, s_resumeAccepting, this);
+    }
+
+    /// <summary>On the connection's loop, once it has closed and the closing callback returned.</summary>
     internal void Release(TcpConnection connection)
     {
-        _connections.Remove(connection);
+        ShardOf(connection.Loop)?.Remove(connection);
+        _limit?.Release();
         if (connection.CloseReason == TcpCloseReason.IdleTimeout)
         {
-            IdleClosedCount++;
+            Interlocked.Increment(ref _idleClosed);
         }
         else if (connection.CloseReason == TcpCloseReason.SendQueueFull)
         {
-            SendQueueFullCount++;
+            Interlocked.Increment(ref _sendQueueFull);
         }
 
-        NotifyIfDrained();
+        if (Interlocked.Decrement(ref _open) == 0 && _draining)
+        {
+            if (Loop.IsOnLoopThread)
+            {
+                NotifyIfDrained();
+            }
+            else
+            {
+                Loop.Post(s_notifyIfDrained, this);
+            }
+        }
     }
 
-    private void SetUp(SafeSocketHandle client)
+    /// <summary>Makes the connection for an accepted socket, on the loop of <paramref name="shard"/>.</summary>
+    internal void SetUp(SafeSocketHandle client, ConnectionShard shard)
     {
         TcpConnection? connection = null;
         try
@@ -266,39 +312,117 @@ public sealed class TcpServer : LoopHandler
                 connection.SetIdleTimeout(_options.IdleTimeout);
             }
 
-            _connections.Add(connection);
-            Loop.Add(connection); // OnOpened runs here; a throw there closes the connection (the loop logs it)
+            shard.Add(connection);
+            shard.Loop.Add(connection); // OnOpened runs here; a throw there closes the connection (the loop logs it)
         }
         catch (Exception ex)
         {
-            NetLog.ConnectionSetupFailed(Loop.Logger, _name, ex);
+            NetLog.ConnectionSetupFailed(shard.Loop.Logger, _name, ex);
             if (connection is not null)
             {
-                connection.Close();
+                connection.Close(); // released through the usual path
             }
             else
             {
                 SocketCalls.Close(client);
+                Abandon();
             }
         }
     }
 
-    /// <summary>True while a descriptor is held in reserve for the out-of-descriptors path (for tests).</summary>
-    internal bool HoldsSpareDescriptor => _spare is not null;
-
-    /// <summary>What accept does on EMFILE/ENFILE: shed the backlog, stop watching the listener, retry later.</summary>
-    internal void PauseAccepting(SocketError error)
+    private static Socket Listen(IPEndPoint endPoint, TcpServerOptions options)
     {
-        ShedBacklog();
-        _acceptPaused = true;
-        AcceptPauseCount++;
-        if (!_exhausted)
+        var listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
         {
-            _exhausted = true;
-            NetLog.AcceptPaused(Loop.Logger, _name, error, _options.AcceptRetryDelay.TotalMilliseconds);
+            SocketOptions.EnableReuseAddress(listener);
+            if (options.ReusePort)
+            {
+                SocketOptions.EnableReusePort(listener);
+            }
+
+            listener.Bind(endPoint);
+            listener.Listen(options.Backlog);
+            listener.Blocking = false;
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    private static void CloseGracefully(ConnectionShard shard, TimeSpan? drainTimeout)
+    {
+        foreach (TcpConnection connection in shard.Snapshot())
+        {
+            if (drainTimeout is { } timeout)
+            {
+                connection.CloseWhenFlushed(timeout);
+            }
+            else
+            {
+                connection.CloseWhenFlushed();
+            }
+        }
+    }
+
+    private static void CloseAll(ConnectionShard shard)
+    {
+        foreach (TcpConnection connection in shard.Snapshot())
+        {
+            connection.Close();
+        }
+    }
+
+    // Runs work on the shard's loop: at once when that is this thread, else posted (dropped if that loop is
+    // gone: its disposal closed its connections).
+    private static void OnShardLoop(ConnectionShard shard, Action<ConnectionShard, TimeSpan?> work, TimeSpan? timeout)
+    {
+        if (shard.Loop.IsOnLoopThread)
+        {
+            work(shard, timeout);
+        }
+        else
+        {
+            shard.Loop.Post(() => work(shard, timeout)); // rare (shutdown of a multi-loop server): a closure is fine
+        }
+    }
+
+    private void HandOff(SafeSocketHandle client)
+    {
+        ConnectionShard target = _targets[_nextTarget];
+        _nextTarget = _nextTarget + 1 == _targets.Length ? 0 : _nextTarget + 1;
+        if (ReferenceEquals(target.Loop, Loop))
+        {
+            SetUp(client, target);
+        }
+        else if (!target.Loop.Post(TcpHandOff.Deliver, new TcpHandOff(this, target, client)))
+        {
+            SocketCalls.Close(client); // that loop is gone
+            Abandon();
+        }
+    }
+
+    // A connection counted at accept never came to be.
+    private void Abandon()
+    {
+        _limit?.Release();
+        Interlocked.Decrement(ref _open);
+    }
+
+    private ConnectionShard? ShardOf(EventLoop? loop)
+    {
+        foreach (ConnectionShard shard in _shards)
+        {
+            if (ReferenceEquals(shard.Loop, loop))
+            {
+                return shard;
+            }
         }
 
-        _resumeTimer = Loop.CallLater(_options.AcceptRetryDelay, s_resumeAccepting, this);
+        return loop is null && _shards.Length > 0 ? _shards[0] : null;
     }
 
     // Out of descriptors: free the spare, accept-and-close everyone waiting in the backlog so they learn
@@ -342,7 +466,7 @@ public sealed class TcpServer : LoopHandler
 
     private void NotifyIfDrained()
     {
-        if (_onDrained is { } onDrained && _connections.Count == 0)
+        if (_onDrained is { } onDrained && Volatile.Read(ref _open) == 0)
         {
             _onDrained = null;
             onDrained();

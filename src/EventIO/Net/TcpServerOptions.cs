@@ -25,6 +25,20 @@ public sealed class TcpServerOptions
     public int MaxConnections { get; init; }
 
     /// <summary>
+    /// A cap shared with other servers (one per loop), counted instead of <see cref="MaxConnections"/>: the
+    /// process-wide <c>--max-connections</c> of a server on every loop. Null: none.
+    /// </summary>
+    public ConnectionLimit? ConnectionLimit { get; init; }
+
+    /// <summary>
+    /// One acceptor for many loops (Netty's boss and worker groups), for kernels or platforms without
+    /// <c>SO_REUSEPORT</c>: accepted connections are handed to these loops in turn, and each lives on its
+    /// loop from then on. The server's own loop should be among them. Null: every connection stays on the
+    /// server's loop.
+    /// </summary>
+    public IReadOnlyList<EventLoop>? ChildLoops { get; init; }
+
+    /// <summary>
     /// Close a connection whose peer has sent nothing for this long; <see cref="Timeout.InfiniteTimeSpan"/>
     /// (the default) never does.
     /// </summary>
@@ -36,6 +50,10 @@ public sealed class TcpServerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(AcceptBatch, 1, nameof(AcceptBatch));
         ArgumentOutOfRangeException.ThrowIfLessThan(AcceptRetryDelay, TimeSpan.Zero, nameof(AcceptRetryDelay));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxConnections, nameof(MaxConnections));
+        if (ChildLoops is { Count: 0 })
+        {
+            throw new ArgumentException("ChildLoops must hold at least one loop (or be null).", nameof(ChildLoops));
+        }
         if (IdleTimeout != Timeout.InfiniteTimeSpan)
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout, TimeSpan.Zero, nameof(IdleTimeout));

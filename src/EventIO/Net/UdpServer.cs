@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using EventIO.Interop;
 
 namespace EventIO.Net;
 
@@ -10,18 +12,27 @@ namespace EventIO.Net;
 /// </summary>
 /// <remarks>
 /// <para><b>Receiving:</b> up to <see cref="UdpServerOptions.ReceiveBudget"/> datagrams per readiness
-/// event, into the loop's shared buffer, with one reused <see cref="SocketAddress"/>: no allocation per
-/// datagram.</para>
-/// <para><b>Sending:</b> a reply that cannot be sent at once (socket buffer full, or an ICMP error for the
-/// peer) is dropped and counted in <see cref="RepliesDropped"/>; it never blocks the loop.</para>
+/// event, <see cref="UdpServerOptions.BatchSize"/> per <c>recvmmsg</c> (32), into slots the loop's UDP
+/// servers share, with one reused <see cref="SocketAddress"/>: no allocation per datagram. A receive that
+/// returns fewer than it asked for means the socket is drained: no call is spent to learn EAGAIN.</para>
+/// <para><b>Sending:</b> inside <see cref="OnDatagram"/>, <see cref="SendTo"/> queues the reply and every
+/// reply of the batch goes out in one <c>sendmmsg</c> once the batch is handled, each to its own sender:
+/// one wake-up costs two system calls however many datagrams it carries. A reply the kernel refuses
+/// (socket buffer full, an ICMP error for the peer) is dropped and counted in <see cref="RepliesDropped"/>;
+/// it never blocks the loop. Outside a batch (a posted callback, a timer) <see cref="SendTo"/> sends at once.</para>
 /// <para><b>Threading:</b> construct anywhere; add it to a loop; everything else on that loop's thread.</para>
 /// </remarks>
 public abstract class UdpServer : LoopHandler
 {
+    private static readonly ConditionalWeakTable<EventLoop, DatagramBatch> s_batches = new();
+
     private readonly Socket _socket;
     private readonly SafeHandle _handle;
     private readonly SocketAddress _remote;
     private readonly int _budget;
+    private readonly int _batchSize;
+    private DatagramBatch? _batch; // the loop's, shared by its UDP servers (one runs at a time)
+    private bool _inBatch;
 
     /// <summary>Binds <paramref name="endPoint"/> (port 0 picks a free port). Add the server to a loop to start.</summary>
     /// <exception cref="SocketException">The address cannot be bound (for example, it is in use).</exception>
@@ -31,6 +42,7 @@ public abstract class UdpServer : LoopHandler
         options ??= new UdpServerOptions();
         options.Validate();
         _budget = options.ReceiveBudget;
+        _batchSize = Math.Min(options.BatchSize, options.ReceiveBudget);
         _socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
@@ -73,6 +85,9 @@ public abstract class UdpServer : LoopHandler
     /// <summary>Receive errors other than "would block" (for example ICMP errors reported on the socket). Loop thread (or after the loop has stopped).</summary>
     public long ReceiveErrors { get; private set; }
 
+    /// <summary>Datagrams longer than the loop's receive buffer, cut to fit and delivered so. Loop thread (or after the loop has stopped).</summary>
+    public long TruncatedDatagrams { get; private set; }
+
     /// <inheritdoc/>
     public sealed override SafeHandle Handle => _handle;
 
@@ -85,23 +100,13 @@ public abstract class UdpServer : LoopHandler
     /// <inheritdoc/>
     public sealed override void HandleReceive()
     {
-        Span<byte> buffer = Loop.ReceiveBuffer;
-        for (int i = 0; i < _budget && !IsClosed; i++)
+        if (_batchSize > 1)
         {
-            int n = SocketCalls.ReceiveFrom(_handle, buffer, _remote, out SocketError error);
-            if (n < 0)
-            {
-                if (error == SocketError.WouldBlock)
-                {
-                    return;
-                }
-
-                ReceiveErrors++; // an ICMP error for an earlier reply, say: the next datagram may be fine
-                continue;
-            }
-
-            DatagramsReceived++;
-            OnDatagram(buffer[..n], _remote);
+            ReceiveBatches();
+        }
+        else
+        {
+            ReceiveOneByOne();
         }
     }
 
@@ -110,14 +115,37 @@ public abstract class UdpServer : LoopHandler
     {
     }
 
-    /// <summary>Sends <paramref name="datagram"/> to <paramref name="remote"/> without blocking. Loop thread.</summary>
-    /// <returns>False if it was dropped (counted in <see cref="RepliesDropped"/>).</returns>
+    /// <summary>
+    /// Sends <paramref name="datagram"/> to <paramref name="remote"/> without blocking; inside
+    /// <see cref="OnDatagram"/> it is queued and sent with the batch's other replies. Loop thread.
+    /// </summary>
+    /// <returns>False if it was dropped (counted in <see cref="RepliesDropped"/>); true if sent or queued.</returns>
     /// <exception cref="InvalidOperationException">Not on the loop thread, or not added to a loop yet.</exception>
     public bool SendTo(ReadOnlySpan<byte> datagram, SocketAddress remote)
     {
         ArgumentNullException.ThrowIfNull(remote);
         Loop.ThrowIfNotOnLoopThread();
-        if (IsClosed || SocketCalls.SendTo(_handle, datagram, remote, out _) < 0)
+        if (IsClosed)
+        {
+            RepliesDropped++;
+            return false;
+        }
+
+        if (_inBatch)
+        {
+            if (_batch!.TryQueue(datagram, remote))
+            {
+                return true;
+            }
+
+            FlushReplies(); // full: send what is queued, then this one
+            if (_batch.TryQueue(datagram, remote))
+            {
+                return true;
+            }
+        }
+
+        if (SocketCalls.SendTo(_handle, datagram, remote, out _) < 0)
         {
             RepliesDropped++;
             return false;
@@ -144,4 +172,101 @@ public abstract class UdpServer : LoopHandler
 
     /// <inheritdoc/>
     protected sealed override void ReleaseHandle() => _socket.Dispose();
+
+    // The one-datagram path: recvfrom into the loop's buffer, replies sent at once.
+    private void ReceiveOneByOne()
+    {
+        Span<byte> buffer = Loop.ReceiveBuffer;
+        for (int i = 0; i < _budget && !IsClosed; i++)
+        {
+            int n = SocketCalls.ReceiveFrom(_handle, buffer, _remote, out SocketError error);
+            if (n < 0)
+            {
+                if (error == SocketError.WouldBlock)
+                {
+                    return;
+                }
+
+                ReceiveErrors++; // an ICMP error for an earlier reply, say: the next datagram may be fine
+                continue;
+            }
+
+            DatagramsReceived++;
+            OnDatagram(buffer[..n], _remote);
+        }
+    }
+
+    // recvmmsg into the loop's batch, the replies of each batch in one sendmmsg. The descriptor is used
+    // bare: only this loop thread can close the socket, and it is checked after every callback.
+    private void ReceiveBatches()
+    {
+        DatagramBatch batch = _batch ??= s_batches.GetValue(Loop, static loop => new DatagramBatch(loop.ReceiveBuffer.Length));
+        int fd = (int)_handle.DangerousGetHandle();
+        for (int budget = _budget; budget > 0 && !IsClosed;)
+        {
+            int asked = Math.Min(_batchSize, budget);
+            int n = batch.Receive(fd, asked);
+            if (n < 0)
+            {
+                if (n == -Libc.EAGAIN)
+                {
+                    return;
+                }
+
+                ReceiveErrors++; // an ICMP error for an earlier reply, say: the next datagram may be fine
+                budget--;
+                continue;
+            }
+
+            DeliverBatch(batch, n);
+            if (n < asked)
+            {
+                return; // drained: skip the call that would only say EAGAIN
+            }
+
+            budget -= n;
+        }
+    }
+
+    private void DeliverBatch(DatagramBatch batch, int count)
+    {
+        _inBatch = true;
+        try
+        {
+            for (int i = 0; i < count && !IsClosed; i++)
+            {
+                DatagramsReceived++;
+                if (batch.IsTruncated(i))
+                {
+                    TruncatedDatagrams++;
+                }
+
+                batch.CopySender(i, _remote);
+                OnDatagram(batch.Datagram(i), _remote);
+            }
+        }
+        finally
+        {
+            _inBatch = false;
+            FlushReplies();
+        }
+    }
+
+    private void FlushReplies()
+    {
+        DatagramBatch batch = _batch!;
+        if (batch.Queued == 0)
+        {
+            return;
+        }
+
+        if (IsClosed)
+        {
+            RepliesDropped += batch.Discard(); // closed by a callback: nothing goes out
+            return;
+        }
+
+        RepliesSent += batch.Flush((int)_handle.DangerousGetHandle(), out int refused);
+        RepliesDropped += refused;
+    }
 }

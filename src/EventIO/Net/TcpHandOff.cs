@@ -1,0 +1,19 @@
+using System.Net.Sockets;
+
+namespace EventIO.Net;
+
+/// <summary>An accepted connection on its way from the acceptor's loop to the loop that will own it.</summary>
+internal sealed class TcpHandOff(TcpServer server, ConnectionShard shard, SafeSocketHandle socket)
+{
+    internal static readonly Action<object?> Deliver = static s =>
+    {
+        var handOff = (TcpHandOff)s!;
+        handOff.Server.SetUp(handOff.Socket, handOff.Shard);
+    };
+
+    internal TcpServer Server { get; } = server;
+
+    internal ConnectionShard Shard { get; } = shard;
+
+    internal SafeSocketHandle Socket { get; } = socket;
+}
