@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EventIO.Cli;
 
-/// <summary><c>eventio serve</c>: the recipe's four servers on one loop until Ctrl+C or SIGTERM.</summary>
+/// <summary><c>eventio serve</c>: the recipe's servers on every loop until Ctrl+C or SIGTERM.</summary>
 internal static class ServeCommand
 {
     private static readonly string s_serverList = string.Join(", ", RecipeServers.All.Select(d => d.Name));
@@ -19,6 +19,14 @@ internal static class ServeCommand
         var ports = RecipeServers.All.ToDictionary(
             d => d.Name,
             d => CommonOptions.Port("--" + d.PortOption, d.DefaultPort, $"{d.Description} port ({d.Protocol.ToString().ToUpperInvariant()}; 0 picks a free port)."));
+        Option<int> loops = CommonOptions.Int("--loops", EventLoopGroup.DefaultLoopCount, 1, EventLoopGroup.MaxLoops, "Event loops, one thread each; every server runs on every loop (default: the CPUs this process may use).");
+        var accept = new Option<string>("--accept")
+        {
+            Description = "How TCP connections reach the loops: reuseport (a listener per loop, the kernel spreads them) or single (one acceptor hands them out in turn).",
+            DefaultValueFactory = _ => "reuseport",
+        };
+        accept.AcceptOnlyFromAmong("reuseport", "single");
+        Option<int> udpBatch = CommonOptions.Int("--udp-batch", 32, 1, 64, "Datagrams per recvmmsg and replies per sendmmsg (1: recvfrom/sendto, one at a time).");
         Option<int> workers = CommonOptions.Int("--workers", 16, 1, 1024, "Worker threads for the Fibonacci server.");
         Option<int> fibMax = CommonOptions.Int("--fib-max", UdpFibonacciServer.DefaultMaxN, 0, Fibonacci.MaxComputable, "Largest n the Fibonacci server computes.");
         var workerPriority = new Option<string>("--worker-priority")
@@ -50,7 +58,7 @@ internal static class ServeCommand
         Option<int> slowMs = CommonOptions.Int("--slow-callback-ms", 100, 1, 3_600_000, "Log any handler or callback that holds the loop longer than this (ms).");
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log messages shown (on stderr).", DefaultValueFactory = _ => LogLevel.Information };
 
-        var command = new Command("serve", "Run the recipe's servers on one event loop: " + string.Join(", ", RecipeServers.All.Select(d => $"{d.Description} :{d.DefaultPort}")) + ".")
+        var command = new Command("serve", "Run the recipe's servers on event loops (one per CPU): " + string.Join(", ", RecipeServers.All.Select(d => $"{d.Description} :{d.DefaultPort}")) + ".")
         {
             host,
         };
@@ -59,7 +67,7 @@ internal static class ServeCommand
             command.Options.Add(port);
         }
 
-        foreach (Option option in new Option[] { workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, slowMs, logLevel })
+        foreach (Option option in new Option[] { loops, accept, udpBatch, workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, slowMs, logLevel })
         {
             command.Options.Add(option);
         }
@@ -70,6 +78,9 @@ internal static class ServeCommand
             {
                 Host = result.GetValue(host)!,
                 Servers = [.. Split(result.GetValue(only) ?? [])],
+                Loops = result.GetValue(loops),
+                AcceptMode = result.GetValue(accept) == "single" ? TcpAcceptMode.SingleAcceptor : TcpAcceptMode.ReusePort,
+                UdpBatchSize = result.GetValue(udpBatch),
                 Ports = ports.ToDictionary(p => p.Key, p => result.GetValue(p.Value)),
                 Workers = result.GetValue(workers),
                 WorkerPriority = Enum.Parse<WorkerPriority>(result.GetValue(workerPriority)!, ignoreCase: true),

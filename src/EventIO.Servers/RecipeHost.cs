@@ -8,23 +8,30 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace EventIO.Servers;
 
 /// <summary>
-/// The recipe's whole system on one loop: the servers of <see cref="RecipeServers.All"/> (UDP time, UDP echo,
-/// TCP echo and UDP Fibonacci with its worker pool), as <c>eventio serve</c> runs it. Binds everything in
-/// the constructor, serves in <see cref="Run"/>, and shuts down gracefully on <see cref="RequestShutdown"/>.
+/// The recipe's whole system: the servers of <see cref="RecipeServers.All"/> (UDP time, UDP echo, TCP echo and
+/// UDP Fibonacci with its worker pool) on <see cref="RecipeHostOptions.Loops"/> event loops, as
+/// <c>eventio serve</c> runs it. Binds everything in the constructor, serves in <see cref="Run"/>, and shuts
+/// down gracefully on <see cref="RequestShutdown"/>.
 /// </summary>
-/// <remarks><b>Threading:</b> construct and <see cref="Run"/> on one thread (or construct, then run on
-/// another); <see cref="RequestShutdown"/> from any thread (a signal handler, say).</remarks>
+/// <remarks>
+/// <para><b>Several loops:</b> every server runs on every loop, sharing its port (<c>SO_REUSEPORT</c>: the
+/// kernel keeps one UDP peer on one socket and spreads TCP connections), or for TCP one acceptor hands
+/// connections to the loops in turn (<see cref="TcpAcceptMode.SingleAcceptor"/>). The worker pool is shared;
+/// a Fibonacci result goes back to the loop that took the request. Totals add up every loop.</para>
+/// <para><b>Threading:</b> construct on one thread, then <see cref="Run"/> (the loops run on threads of their
+/// own, <c>loop-0</c>…); <see cref="RequestShutdown"/> from any thread (a signal handler, say).</para>
+/// </remarks>
 public sealed class RecipeHost : IDisposable
 {
     private readonly RecipeHostOptions _options;
     private readonly ServerContext _context;
     private readonly List<Listener> _listeners = [];
-    private readonly Dictionary<string, LoopHandler> _servers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, LoopHandler[]> _servers = new(StringComparer.OrdinalIgnoreCase);
     private readonly ILogger _logger;
     private int _shutdownRequested;
-    private int _draining; // TCP servers still flushing their connections during a shutdown
+    private int _draining; // during a shutdown: loops not yet through their close step, plus TCP servers still flushing
 
-    /// <summary>Creates the loop and binds every server <paramref name="options"/> asks for, in the table's order.</summary>
+    /// <summary>Creates the loops and binds every server <paramref name="options"/> asks for, in the table's order.</summary>
     /// <exception cref="ListenException">A server could not bind (the message names it and its address).</exception>
     /// <exception cref="ArgumentException">An option is out of range or names an unknown server.</exception>
     public RecipeHost(RecipeHostOptions options, ILogger? logger = null)
@@ -33,8 +40,8 @@ public sealed class RecipeHost : IDisposable
         options.Validate();
         _options = options;
         _logger = logger ?? NullLogger.Instance;
-        _context = new ServerContext(options);
-        Loop = new EventLoop(new EventLoopOptions { Backend = options.Backend, Logger = logger, SlowCallbackThreshold = options.SlowCallbackThreshold });
+        Loops = new EventLoopGroup(options.Loops, new EventLoopOptions { Backend = options.Backend, Logger = logger, SlowCallbackThreshold = options.SlowCallbackThreshold });
+        _context = new ServerContext(options, Loops.Loops);
         try
         {
             foreach (ServerDefinition definition in options.SelectedServers())
@@ -49,26 +56,26 @@ public sealed class RecipeHost : IDisposable
         }
     }
 
-    /// <summary>The loop every server runs on.</summary>
-    public EventLoop Loop { get; }
+    /// <summary>The event loops every server runs on.</summary>
+    public EventLoopGroup Loops { get; }
 
-    /// <summary>Every listening socket, in start order, with the address really bound.</summary>
+    /// <summary>Every listening address, in start order, with the port really bound (one line per server, whatever the loops).</summary>
     public IReadOnlyList<Listener> Listeners => _listeners;
 
-    /// <summary>The servers started, by name (<c>udp-time</c>, …).</summary>
-    public IReadOnlyDictionary<string, LoopHandler> Servers => _servers;
+    /// <summary>The servers started, by name (<c>udp-time</c>, …): one per loop (one in all for a single TCP acceptor).</summary>
+    public IReadOnlyDictionary<string, LoopHandler[]> Servers => _servers;
 
     /// <summary>The worker pool, if a server asked for one.</summary>
     public WorkerPool? Pool => _context.PoolIfStarted;
 
     /// <summary>
-    /// Serves until a shutdown completes (or <paramref name="cancellationToken"/> stops the loop at once), then
-    /// logs each server's totals (Information): datagrams received, replies sent and dropped, connections
-    /// accepted and turned away.
+    /// Runs the loops until a shutdown completes (or <paramref name="cancellationToken"/> stops them at once), then
+    /// logs each server's totals over every loop (Information): datagrams received, replies sent and dropped,
+    /// connections accepted and turned away.
     /// </summary>
     public void Run(CancellationToken cancellationToken = default)
     {
-        Loop.Run(cancellationToken);
+        Loops.Run(cancellationToken);
         LogTotals();
     }
 
@@ -86,22 +93,38 @@ public sealed class RecipeHost : IDisposable
             return false;
         }
 
-        Loop.Post(static s => ((RecipeHost)s!).BeginShutdown(), this);
+        Loops[0].Post(static s => ((RecipeHost)s!).BeginShutdown(), this);
         return true;
     }
 
-    /// <summary>Stops the workers (queued work is cancelled) and closes the loop with every socket left.</summary>
+    /// <summary>Stops the workers (queued work is cancelled) and closes the loops with every socket left.</summary>
     public void Dispose()
     {
         // Running computations are not waited for: workers are background threads, and a naive
         // fib(45) may take longer than any shutdown deadline.
         Pool?.Shutdown(TimeSpan.Zero);
-        Loop.Dispose();
+        Loops.Dispose();
     }
 
+    // One server per loop, all on the port the first one bound (port 0: the one the kernel picked), or a
+    // single TCP acceptor on the first loop.
     private void Start(ServerDefinition definition)
     {
         var endPoint = new IPEndPoint(_options.Host, _options.PortOf(definition));
+        bool single = definition.Protocol == ServerProtocol.Tcp && _context.TcpOptions.ChildLoops is not null;
+        var servers = new LoopHandler[single ? 1 : Loops.Count];
+        for (int i = 0; i < servers.Length; i++)
+        {
+            servers[i] = Create(definition, endPoint, Loops[i]);
+            endPoint = new IPEndPoint(_options.Host, BoundEndPoint(servers[i], endPoint).Port);
+        }
+
+        _servers.Add(definition.Name, servers);
+        _listeners.Add(new Listener(definition.Name, endPoint));
+    }
+
+    private LoopHandler Create(ServerDefinition definition, IPEndPoint endPoint, EventLoop loop)
+    {
         LoopHandler server;
         try
         {
@@ -114,7 +137,7 @@ public sealed class RecipeHost : IDisposable
 
         try
         {
-            Loop.Add(server);
+            loop.Add(server);
         }
         catch
         {
@@ -122,37 +145,45 @@ public sealed class RecipeHost : IDisposable
             throw;
         }
 
-        _servers.Add(definition.Name, server);
-        IPEndPoint bound = server switch
-        {
-            TcpServer tcp => tcp.LocalEndPoint,
-            UdpServer udp => udp.LocalEndPoint,
-            _ => endPoint,
-        };
-        _listeners.Add(new Listener(definition.Name, bound));
+        return server;
     }
+
+    private static IPEndPoint BoundEndPoint(LoopHandler server, IPEndPoint asked) => server switch
+    {
+        TcpServer tcp => tcp.LocalEndPoint,
+        UdpServer udp => udp.LocalEndPoint,
+        _ => asked,
+    };
 
     private void BeginShutdown()
     {
-        // Queued Fibonacci work is cancelled first: its callbacks are posted ahead of the rest of the
-        // shutdown, so those clients get "error: shutting down" while the server can still answer.
+        // Queued Fibonacci work is cancelled first: its callbacks are posted to their loops ahead of the
+        // close below, so those clients get "error: shutting down" while the servers can still answer.
         // Work already running finishes on its own; a result that comes after the close is dropped.
         Pool?.Shutdown(TimeSpan.Zero);
-        Loop.Post(static s => ((RecipeHost)s!).CloseServers(), this);
+        _draining = Loops.Count + _servers.Values.SelectMany(s => s).Count(s => s is TcpServer);
+        TimeSpan drain = _options.ShutdownTimeout - TimeSpan.FromMilliseconds(250); // a little kept for what is left after Run
+        drain = drain > TimeSpan.Zero ? drain : TimeSpan.Zero;
+        Loops[0].CallLater(drain, static s => ((EventLoopGroup)s!).Stop(), Loops);
+        foreach (EventLoop loop in Loops.Loops)
+        {
+            loop.Post(static s =>
+            {
+                (RecipeHost host, EventLoop on, TimeSpan d) = ((RecipeHost, EventLoop, TimeSpan))s!;
+                host.CloseServers(on, d);
+            }, (this, loop, drain));
+        }
     }
 
-    private void CloseServers()
+    // On each loop, after the cancelled Fibonacci requests were answered: close its UDP servers, drain its
+    // TCP servers. When every loop has done so and every TCP server has drained, all loops stop.
+    private void CloseServers(EventLoop loop, TimeSpan drain)
     {
-        // Keep a little of the deadline for closing what is left after Run returns.
-        TimeSpan drain = _options.ShutdownTimeout - TimeSpan.FromMilliseconds(250);
-        drain = drain > TimeSpan.Zero ? drain : TimeSpan.Zero;
-        Loop.CallLater(drain, static s => ((EventLoop)s!).Stop(), Loop);
-        foreach (LoopHandler server in _servers.Values)
+        foreach (LoopHandler server in _servers.Values.SelectMany(s => s).Where(s => ReferenceEquals(s.Loop, loop)))
         {
             if (server is TcpServer tcp)
             {
-                _draining++;
-                tcp.Shutdown(drain, () => OnDrained());
+                tcp.Shutdown(drain, OnDrained);
             }
             else
             {
@@ -160,37 +191,47 @@ public sealed class RecipeHost : IDisposable
             }
         }
 
-        if (_draining == 0)
-        {
-            Loop.Stop();
-        }
+        OnDrained(); // this loop's step is done
     }
 
     private void OnDrained()
     {
-        if (--_draining == 0)
+        if (Interlocked.Decrement(ref _draining) == 0)
         {
-            Loop.Stop();
+            Loops.Stop();
         }
     }
 
     private void LogTotals()
     {
-        foreach ((string name, LoopHandler server) in _servers)
+        if (!_logger.IsEnabled(LogLevel.Information))
         {
-            if (server is UdpServer udp)
+            return;
+        }
+
+        foreach ((string name, LoopHandler[] servers) in _servers)
+        {
+            UdpServer[] udp = [.. servers.OfType<UdpServer>()];
+            if (udp.Length > 0)
             {
-                RecipeHostLog.UdpTotals(_logger, name, udp.DatagramsReceived, udp.RepliesSent, udp.RepliesDropped, udp.ReceiveErrors);
+                long received = udp.Sum(s => s.DatagramsReceived), sent = udp.Sum(s => s.RepliesSent), dropped = udp.Sum(s => s.RepliesDropped), errors = udp.Sum(s => s.ReceiveErrors);
+                RecipeHostLog.UdpTotals(_logger, name, received, sent, dropped, errors);
             }
 
-            if (server is UdpFibonacciServer fib)
+            UdpFibonacciServer[] fib = [.. servers.OfType<UdpFibonacciServer>()];
+            if (fib.Length > 0)
             {
-                RecipeHostLog.FibonacciTotals(_logger, name, fib.InvalidRequests, fib.BusyReplies, fib.PendingRequests);
+                long invalid = fib.Sum(s => s.InvalidRequests), busy = fib.Sum(s => s.BusyReplies);
+                int pending = fib.Sum(s => s.PendingRequests);
+                RecipeHostLog.FibonacciTotals(_logger, name, invalid, busy, pending);
             }
 
-            if (server is TcpServer tcp)
+            TcpServer[] tcp = [.. servers.OfType<TcpServer>()];
+            if (tcp.Length > 0)
             {
-                RecipeHostLog.TcpTotals(_logger, name, tcp.AcceptedCount, tcp.RejectedCount, tcp.IdleClosedCount, tcp.SendQueueFullCount, tcp.AcceptPauseCount);
+                long accepted = tcp.Sum(s => s.AcceptedCount), rejected = tcp.Sum(s => s.RejectedCount), idle = tcp.Sum(s => s.IdleClosedCount);
+                long full = tcp.Sum(s => s.SendQueueFullCount), pauses = tcp.Sum(s => s.AcceptPauseCount);
+                RecipeHostLog.TcpTotals(_logger, name, accepted, rejected, idle, full, pauses);
             }
         }
     }

@@ -16,6 +16,15 @@ public sealed class RecipeHostOptions
     /// <summary>Ports by server name, overriding the recipe's (0 picks a free port).</summary>
     public IReadOnlyDictionary<string, int> Ports { get; init; } = new Dictionary<string, int>();
 
+    /// <summary>Event loops, one thread each (1). With more than one, every server runs on every loop (see <see cref="AcceptMode"/>).</summary>
+    public int Loops { get; init; } = 1;
+
+    /// <summary>How TCP connections are spread over the loops (<see cref="TcpAcceptMode.ReusePort"/>).</summary>
+    public TcpAcceptMode AcceptMode { get; init; } = TcpAcceptMode.ReusePort;
+
+    /// <summary>Datagrams per <c>recvmmsg</c> and replies per <c>sendmmsg</c> for the UDP servers (32; 1: one at a time).</summary>
+    public int UdpBatchSize { get; init; } = 32;
+
     /// <summary>Worker threads for the Fibonacci server (16, as the recipe).</summary>
     public int Workers { get; init; } = 16;
 
@@ -76,6 +85,10 @@ public sealed class RecipeHostOptions
             }
         }
 
+        ArgumentOutOfRangeException.ThrowIfLessThan(Loops, 1, nameof(Loops));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Loops, EventLoopGroup.MaxLoops, nameof(Loops));
+        ArgumentOutOfRangeException.ThrowIfLessThan(UdpBatchSize, 1, nameof(UdpBatchSize));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(UdpBatchSize, 64, nameof(UdpBatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(Workers, 1, nameof(Workers));
         ArgumentOutOfRangeException.ThrowIfLessThan(WorkQueueCapacity, 1, nameof(WorkQueueCapacity));
         ArgumentOutOfRangeException.ThrowIfNegative(FibMax, nameof(FibMax));

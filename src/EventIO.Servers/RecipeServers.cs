@@ -8,10 +8,10 @@ public static class RecipeServers
     /// <summary>UDP time :14000, UDP echo :15000, TCP echo :16000, UDP Fibonacci :16000 (the recipe's ports).</summary>
     public static IReadOnlyList<ServerDefinition> All { get; } =
     [
-        new("udp-time", ServerProtocol.Udp, 14000, "time-port", "UDP time server", static (_, at) => new UdpTimeServer(at)),
-        new("udp-echo", ServerProtocol.Udp, 15000, "echo-port", "UDP echo server", static (_, at) => new UdpEchoServer(at)),
+        new("udp-time", ServerProtocol.Udp, 14000, "time-port", "UDP time server", static (c, at) => new UdpTimeServer(at, c.UdpOptions)),
+        new("udp-echo", ServerProtocol.Udp, 15000, "echo-port", "UDP echo server", static (c, at) => new UdpEchoServer(at, c.UdpOptions)),
         new("tcp-echo", ServerProtocol.Tcp, 16000, "tcp-echo-port", "TCP echo server", static (c, at) => new TcpServer(at, TcpEchoConnection.Create, c.TcpOptions)),
-        new("udp-fib", ServerProtocol.Udp, 16000, "fib-port", "UDP Fibonacci server", static (c, at) => new UdpFibonacciServer(at, c.Pool, c.Options.FibMax)),
+        new("udp-fib", ServerProtocol.Udp, 16000, "fib-port", "UDP Fibonacci server", static (c, at) => new UdpFibonacciServer(at, c.Pool, c.Options.FibMax, c.UdpOptions)),
     ];
 
     /// <summary>The definition named <paramref name="name"/> (case-insensitive), or null.</summary>

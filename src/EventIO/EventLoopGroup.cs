@@ -63,6 +63,9 @@ public sealed class EventLoopGroup : IDisposable
     /// <summary>The number of loops.</summary>
     public int Count => _loops.Length;
 
+    /// <summary>The exception that ended a loop's run (a broken poller), if any. Any thread.</summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
+
     /// <summary>The loop at <paramref name="index"/>.</summary>
     public EventLoop this[int index] => _loops[index];
 
@@ -122,7 +125,7 @@ public sealed class EventLoopGroup : IDisposable
             }
         }
 
-        if (Volatile.Read(ref _failure) is { } failure)
+        if (Failure is { } failure)
         {
             throw new AggregateException("An event loop of the group failed.", failure);
         }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using EventIO.Interop;
 using EventIO.Timers;
 
 namespace EventIO.Net;
@@ -39,6 +38,7 @@ public sealed class TcpServer : LoopHandler
     private readonly Func<SafeSocketHandle, TcpConnection> _createConnection;
     private readonly TcpServerOptions _options;
     private readonly ConnectionLimit? _limit;
+    private readonly DescriptorReserve _reserve;
     private readonly string _name;
     private ConnectionShard[] _shards = [];  // [0]: this server's loop; then each other child loop
     private ConnectionShard[] _targets = []; // where accepted connections go, in turn
@@ -49,7 +49,6 @@ public sealed class TcpServer : LoopHandler
     private bool _listening = true;
     private bool _acceptPaused;
     private bool _exhausted;                 // inside an out-of-descriptors episode (logged once)
-    private FileDescriptorHandle? _spare;    // held in reserve, to accept-and-close when out of descriptors
     private TimerHandle? _resumeTimer;
     private Action? _onDrained;
     private volatile bool _draining;
@@ -72,7 +71,8 @@ public sealed class TcpServer : LoopHandler
         _limit = _options.ConnectionLimit ?? (_options.MaxConnections > 0 ? new ConnectionLimit(_options.MaxConnections) : null);
         _listener = Listen(endPoint, _options);
         _handle = _listener.SafeHandle;
-        _spare = FileDescriptorHandle.TryOpenDevNull();
+        _reserve = _options.Reserve;
+        _reserve.Join();
         LocalEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
         _name = LocalEndPoint.ToString();
     }
@@ -120,14 +120,14 @@ public sealed class TcpServer : LoopHandler
     public override bool WantsToSend => false;
 
     /// <summary>True while a descriptor is held in reserve for the out-of-descriptors path (for tests).</summary>
-    internal bool HoldsSpareDescriptor => _spare is not null;
+    internal bool HoldsSpareDescriptor => _listening && _reserve.HoldsSpare;
 
     /// <summary>Accepts up to <see cref="TcpServerOptions.AcceptBatch"/> pending connections.</summary>
     public override void HandleReceive()
     {
         for (int i = 0; i < _options.AcceptBatch && _listening; i++)
         {
-            SafeSocketHandle? client = SocketCalls.Accept(_handle, out SocketError error);
+            SafeSocketHandle? client = _reserve.Accept(_handle, out SocketError error);
             if (client is null)
             {
                 if (error is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
@@ -185,8 +185,7 @@ public sealed class TcpServer : LoopHandler
         _resumeTimer?.Cancel();
         _resumeTimer = null;
         _listener.Dispose();
-        _spare?.Dispose();
-        _spare = null;
+        _reserve.Leave();
     }
 
     /// <summary>
@@ -255,7 +254,7 @@ public sealed class TcpServer : LoopHandler
     /// <summary>What accept does on EMFILE/ENFILE: shed the backlog, stop watching the listener, retry later.</summary>
     internal void PauseAccepting(SocketError error)
     {
-        ShedBacklog();
+        RejectedCount += _reserve.Shed(_handle, _options.AcceptBatch, MonotonicClock.ToTicks(_options.AcceptRetryDelay));
         _acceptPaused = true;
         AcceptPauseCount++;
         if (!_exhausted)
@@ -425,32 +424,6 @@ public sealed class TcpServer : LoopHandler
         return loop is null && _shards.Length > 0 ? _shards[0] : null;
     }
 
-    // Out of descriptors: free the spare, accept-and-close everyone waiting in the backlog so they learn
-    // at once instead of hanging, then take the spare back (libuv's uv__emfile_trick, Twisted's reserve).
-    private void ShedBacklog()
-    {
-        if (_spare is null)
-        {
-            return;
-        }
-
-        _spare.Dispose();
-        _spare = null;
-        for (int i = 0; i < _options.AcceptBatch; i++)
-        {
-            SafeSocketHandle? waiting = SocketCalls.Accept(_handle, out _);
-            if (waiting is null)
-            {
-                break; // EAGAIN: the backlog is empty (or another failure: the pause handles it)
-            }
-
-            SocketCalls.Close(waiting);
-            RejectedCount++;
-        }
-
-        _spare = FileDescriptorHandle.TryOpenDevNull();
-    }
-
     private void ResumeAccepting()
     {
         _resumeTimer = null;
@@ -459,7 +432,6 @@ public sealed class TcpServer : LoopHandler
             return; // stopped meanwhile: nothing to resume, no spare to reopen
         }
 
-        _spare ??= FileDescriptorHandle.TryOpenDevNull();
         _acceptPaused = false;
         Loop.Update(this);
     }

@@ -1,8 +1,13 @@
 namespace EventIO.Net;
 
-/// <summary>Settings for a <see cref="TcpServer"/>.</summary>
+/// <summary>
+/// Settings for a <see cref="TcpServer"/>. Servers built with the same options object (one per loop on the
+/// same port) share one descriptor reserve for the out-of-descriptors path.
+/// </summary>
 public sealed class TcpServerOptions
 {
+    private DescriptorReserve? _reserve;
+
     /// <summary>The listen backlog (512; the recipe's <c>listen(1)</c> refuses clients under load).</summary>
     public int Backlog { get; init; } = 512;
 
@@ -43,6 +48,23 @@ public sealed class TcpServerOptions
     /// (the default) never does.
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// The descriptor reserve of the servers built with this options object: one server per loop on the
+    /// same port shares one reserve, so that shedding on one loop cannot lose it to another.
+    /// </summary>
+    internal DescriptorReserve Reserve
+    {
+        get
+        {
+            if (_reserve is null)
+            {
+                Interlocked.CompareExchange(ref _reserve, new DescriptorReserve(), null);
+            }
+
+            return _reserve!;
+        }
+    }
 
     internal void Validate()
     {

@@ -13,10 +13,13 @@ namespace EventIO.Tests.Cli;
 /// </summary>
 public sealed class DescriptorExhaustionTests
 {
-    [Fact]
-    public void Serve_AtTheDescriptorLimit_ShedsClientsPromptly_StaysIdle_AndRecovers()
+    // With two loops, each has its own listener (SO_REUSEPORT) and its own reserve descriptor.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Serve_AtTheDescriptorLimit_ShedsClientsPromptly_StaysIdle_AndRecovers(int loops)
     {
-        using CliProcess serve = CliProcess.Start(256, "serve", "--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0", "--workers", "2");
+        using CliProcess serve = CliProcess.Start(256, "serve", "--loops", $"{loops}", "--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0", "--workers", "2");
         Dictionary<string, int> ports = serve.ReadListeners();
 
         var tcp = new IPEndPoint(IPAddress.Loopback, ports["tcp-echo"]);
@@ -95,6 +98,7 @@ public sealed class DescriptorExhaustionTests
         serve.Signal("TERM");
         serve.WaitForExit(TestTimeouts.Scale(TimeSpan.FromSeconds(5)));
         Assert.Equal(0, serve.ExitCode);
-        Assert.Single(serve.StandardError.Split('\n'), line => line.Contains("out of file descriptors", StringComparison.Ordinal));
+        int warnings = serve.StandardError.Split('\n').Count(line => line.Contains("out of file descriptors", StringComparison.Ordinal));
+        Assert.InRange(warnings, 1, 2 * loops); // once per episode and listener, not per client
     }
 }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using EventIO.Tests.Infrastructure;
+using EventIO.Tests.Servers;
 
 namespace EventIO.Tests.Cli;
 
@@ -155,11 +156,62 @@ public sealed partial class ServeCommandTests
     [InlineData("serve", "--host", "not-an-address")]
     [InlineData("serve", "--only", "udp-nothing")]
     [InlineData("time", "--timeout", "-1")]
+    [InlineData("serve", "--loops", "0")]
+    [InlineData("serve", "--loops", "-3")]
+    [InlineData("serve", "--loops", "1000000")]
+    [InlineData("serve", "--loops", "two")]
+    [InlineData("serve", "--udp-batch", "65")]
+    [InlineData("serve", "--accept", "sometimes")]
     public void BadOptions_AreRefusedWithAnErrorAndNonZeroExit(params string[] args)
     {
         using CliProcess p = CliProcess.Run(args);
         Assert.NotEqual(0, p.ExitCode);
         Assert.False(string.IsNullOrWhiteSpace(p.StandardError), "expected an error message on stderr");
+        Assert.True(p.StandardError.Contains(args[1], StringComparison.Ordinal) || p.StandardError.Contains(args[2], StringComparison.Ordinal), $"the message names neither the option nor its value: {p.StandardError}");
+    }
+
+    [Theory]
+    [InlineData("reuseport")]
+    [InlineData("single")]
+    public void TwoLoops_EveryServerAnswers_AndSigtermDrainsBoth(string accept)
+    {
+        using CliProcess serve = CliProcess.Start(["serve", .. s_anyPorts, "--loops", "2", "--accept", accept, "--workers", "2"]);
+        Dictionary<string, int> ports = serve.ReadListeners();
+        using (Socket udp = Loopback.UdpClient())
+        {
+            Assert.Equal("hello", Loopback.UdpRequest(udp, new IPEndPoint(IPAddress.Loopback, ports["udp-echo"]), "hello"u8));
+            Assert.Equal("89", Loopback.UdpRequest(udp, new IPEndPoint(IPAddress.Loopback, ports["udp-fib"]), "10"u8));
+            Assert.Equal("1346269", Loopback.UdpRequest(udp, new IPEndPoint(IPAddress.Loopback, ports["udp-fib"]), "30"u8)); // the pool's answer, back on its loop
+        }
+
+        // Enough connections that both loops get some; each echoes its own bytes.
+        Socket[] clients = [.. Enumerable.Range(0, 16).Select(_ => Loopback.TcpConnect(new IPEndPoint(IPAddress.Loopback, ports["tcp-echo"])))];
+        try
+        {
+            for (int i = 0; i < clients.Length; i++)
+            {
+                byte[] mine = BitConverter.GetBytes(i * 7919);
+                clients[i].Send(mine);
+                Assert.Equal(mine, Loopback.ReceiveExactly(clients[i], mine.Length));
+            }
+
+            serve.Signal("TERM");
+            foreach (Socket client in clients)
+            {
+                ServerTestSupport.AssertEndOfStream(client); // every connection, on either loop, ended cleanly
+            }
+        }
+        finally
+        {
+            foreach (Socket client in clients)
+            {
+                client.Dispose();
+            }
+        }
+
+        serve.WaitForExit(TestTimeouts.Scale(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, serve.ExitCode);
+        Assert.Contains("tcp-echo totals: 16 connections accepted", serve.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

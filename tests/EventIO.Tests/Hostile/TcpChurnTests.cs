@@ -26,12 +26,14 @@ public sealed class TcpChurnTests(ITestOutputHelper output)
         HalfCloseThenClose,
     }
 
-    [Fact]
-    public void FiveThousandRapidConnectCloseCycles_LeaveNoConnection_AndTheServerStillEchoes()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void FiveThousandRapidConnectCloseCycles_LeaveNoConnection_AndTheServerStillEchoes(int loops)
     {
         const int Cycles = 5000;
         const int Seed = 5000;
-        using var loopThread = new LoopThread();
+        using var loopThread = new LoopThread(loops: loops);
         TcpServer server = ServerTestSupport.StartTcpEcho(loopThread);
         var rng = new Random(Seed);
         var counts = new int[Enum.GetValues<Ending>().Length];
@@ -85,13 +87,15 @@ public sealed class TcpChurnTests(ITestOutputHelper output)
         HostileSupport.AssertRecoveredAndServing(loopThread, server, "after churn");
     }
 
-    [Fact]
-    public void EightThreadsOpeningEchoingAndClosingAtOnce_EachConnectionGetsExactlyItsOwnBytes()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void EightThreadsOpeningEchoingAndClosingAtOnce_EachConnectionGetsExactlyItsOwnBytes(int loops)
     {
         const int Threads = 8;
         const int ConnectionsPerThread = 200;
         const int Seed = 808;
-        using var loopThread = new LoopThread();
+        using var loopThread = new LoopThread(loops: loops);
         TcpServer server = ServerTestSupport.StartTcpEcho(loopThread);
         var failures = new ConcurrentQueue<string>();
         using var stop = new CancellationTokenSource(ServerTestSupport.BulkDeadline);

@@ -35,16 +35,17 @@ public sealed class TcpResetTests
         AfterHalfClose,
     }
 
-    public static TheoryData<PollerBackend, ResetPoint> Cases
+    // Every reset point on epoll and poll with one loop, and on epoll with two (connections handed to both).
+    public static TheoryData<PollerBackend, ResetPoint, int> Cases
     {
         get
         {
-            var data = new TheoryData<PollerBackend, ResetPoint>();
-            foreach (PollerBackend backend in new[] { PollerBackend.Default, PollerBackend.Poll })
+            var data = new TheoryData<PollerBackend, ResetPoint, int>();
+            foreach ((PollerBackend backend, int loops) in new[] { (PollerBackend.Default, 1), (PollerBackend.Poll, 1), (PollerBackend.Default, 2) })
             {
                 foreach (ResetPoint point in Enum.GetValues<ResetPoint>())
                 {
-                    data.Add(backend, point);
+                    data.Add(backend, point, loops);
                 }
             }
 
@@ -54,9 +55,9 @@ public sealed class TcpResetTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ClientResets_ServerClosesTheConnection_AndServesTheNextClient(PollerBackend backend, ResetPoint point)
+    public void ClientResets_ServerClosesTheConnection_AndServesTheNextClient(PollerBackend backend, ResetPoint point, int loops)
     {
-        using var loopThread = new LoopThread(backend);
+        using var loopThread = new LoopThread(backend, loops);
         var probe = new ConnectionProbe();
         TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, probe.Factory);
 
@@ -71,7 +72,7 @@ public sealed class TcpResetTests
             _ => throw new ArgumentOutOfRangeException(nameof(point)),
         };
 
-        string context = $"{backend}/{point}";
+        string context = $"{backend}/{point}/{loops} loops";
         if (connection is not null)
         {
             Eventually.True(() => loopThread.Invoke(() => connection.IsClosed), ServerTestSupport.BulkDeadline, $"{context}: the reset connection should be closed");

@@ -3,42 +3,49 @@ using EventIO.Polling;
 namespace EventIO.Tests.Infrastructure;
 
 /// <summary>
-/// Runs an <see cref="EventLoop"/> on its own named thread for a test. <see cref="Invoke{T}"/> runs code on
-/// the loop thread and waits for it; <see cref="Dispose"/> stops the loop, joins the thread (with a deadline)
-/// and disposes the loop, closing whatever handlers are left.
+/// Runs event loops on their own threads for a test: one (the usual case) or a group. <see cref="Invoke{T}"/>
+/// runs code on the first loop's thread and waits for it; <see cref="Dispose"/> stops the loops, joins their
+/// threads (with a deadline) and disposes them, closing whatever handlers are left.
 /// </summary>
 public sealed class LoopThread : IDisposable
 {
-    private readonly Thread _thread;
-    private readonly ManualResetEventSlim _started = new();
-    private Exception? _failure;
+    private readonly EventLoopGroup _group;
 
-    public LoopThread(EventLoopOptions? options = null)
+    public LoopThread(EventLoopOptions? options = null, int loops = 1)
     {
-        Loop = new EventLoop(options);
-        _thread = new Thread(Main) { IsBackground = true, Name = "eventio-loop-test" };
-        _thread.Start();
-        if (!_started.Wait(TestTimeouts.Passing))
-        {
-            throw new TimeoutException("The loop thread did not start.");
-        }
+        _group = new EventLoopGroup(loops, options);
+        _group.Start();
     }
 
-    public LoopThread(PollerBackend backend)
-        : this(new EventLoopOptions { Backend = backend })
+    public LoopThread(PollerBackend backend, int loops = 1)
+        : this(new EventLoopOptions { Backend = backend }, loops)
     {
     }
 
-    public EventLoop Loop { get; }
+    /// <summary>The first loop (the only one, usually).</summary>
+    public EventLoop Loop => _group[0];
 
-    /// <summary>The exception that ended Run, if any.</summary>
-    public Exception? Failure => Volatile.Read(ref _failure);
+    /// <summary>Every loop.</summary>
+    public IReadOnlyList<EventLoop> Loops => _group.Loops;
 
-    /// <summary>Runs <paramref name="func"/> on the loop thread and returns its result (rethrowing its exception).</summary>
-    public T Invoke<T>(Func<T> func)
+    /// <summary>The exception that ended a loop's Run, if any.</summary>
+    public Exception? Failure => _group.Failure;
+
+    /// <summary>Runs <paramref name="func"/> on the first loop's thread and returns its result (rethrowing its exception).</summary>
+    public T Invoke<T>(Func<T> func) => InvokeOn(Loop, func);
+
+    /// <summary>Runs <paramref name="action"/> on the first loop's thread and waits for it.</summary>
+    public void Invoke(Action action) => Invoke(() =>
+    {
+        action();
+        return true;
+    });
+
+    /// <summary>Runs <paramref name="func"/> on <paramref name="loop"/>'s thread and returns its result (rethrowing its exception).</summary>
+    public static T InvokeOn<T>(EventLoop loop, Func<T> func)
     {
         var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool posted = Loop.Post(() =>
+        bool posted = loop.Post(() =>
             {
                 try
                 {
@@ -49,7 +56,7 @@ public sealed class LoopThread : IDisposable
                     tcs.SetException(ex);
                 }
             });
-        ObjectDisposedException.ThrowIf(!posted, Loop);
+        ObjectDisposedException.ThrowIf(!posted, loop);
 
         if (!((IAsyncResult)tcs.Task).AsyncWaitHandle.WaitOne(TestTimeouts.Passing))
         {
@@ -59,37 +66,25 @@ public sealed class LoopThread : IDisposable
         return tcs.Task.GetAwaiter().GetResult();
     }
 
-    /// <summary>Runs <paramref name="action"/> on the loop thread and waits for it.</summary>
-    public void Invoke(Action action) => Invoke(() =>
-    {
-        action();
-        return true;
-    });
-
     public void Dispose()
     {
-        Loop.Stop();
-        bool joined = _thread.Join(TestTimeouts.Passing);
-        if (joined)
-        {
-            Loop.Dispose();
-        }
-
-        _started.Dispose();
-        Assert.True(joined, "The loop thread did not stop in time.");
-        Assert.Null(Failure);
-    }
-
-    private void Main()
-    {
-        _started.Set();
+        _group.Stop();
+        bool joined;
         try
         {
-            Loop.Run();
+            joined = _group.WaitForExit(TestTimeouts.Passing);
         }
-        catch (Exception ex)
+        catch (AggregateException)
         {
-            Volatile.Write(ref _failure, ex);
+            joined = true; // reported below, through Failure
         }
+
+        if (joined)
+        {
+            _group.Dispose();
+        }
+
+        Assert.True(joined, "A loop thread did not stop in time.");
+        Assert.Null(Failure);
     }
 }

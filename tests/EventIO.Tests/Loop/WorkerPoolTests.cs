@@ -25,7 +25,7 @@ public sealed class WorkerPoolTests
         (int value, bool onLoop, string? worker, string? callbackThread) = await result.Task.DefaultTimeout();
         Assert.Equal(42, value);
         Assert.True(onLoop);
-        Assert.Equal("eventio-loop-test", callbackThread);
+        Assert.Equal("loop-0", callbackThread);
         Assert.StartsWith("eventio-worker-", worker, StringComparison.Ordinal);
     }
 

@@ -18,16 +18,30 @@ internal sealed class ConnectionProbe(Action<Socket>? configure = null)
         var socket = new Socket(handle); // as a user who wants socket options would
         configure?.Invoke(socket);
         var connection = new TcpEchoConnection(socket);
-        _created.Add(connection);
+        lock (_created)
+        {
+            _created.Add(connection); // on the loop the connection goes to: with several loops, several threads
+        }
+
         return connection;
     };
 
     /// <summary>Waits until the server has made its <paramref name="index"/>th connection (0-based) and returns it.</summary>
     public TcpEchoConnection WaitFor(LoopThread loopThread, int index = 0)
     {
-        Eventually.True(() => loopThread.Invoke(() => _created.Count > index), because: $"the server should accept connection #{index}");
-        return loopThread.Invoke(() => _created[index]);
+        Eventually.True(() => Count(loopThread) > index, because: $"the server should accept connection #{index}");
+        lock (_created)
+        {
+            return _created[index];
+        }
     }
 
-    public int Count(LoopThread loopThread) => loopThread.Invoke(() => _created.Count);
+    public int Count(LoopThread loopThread)
+    {
+        loopThread.Invoke(() => { }); // whatever the acceptor handed over before now has been posted
+        lock (_created)
+        {
+            return _created.Count;
+        }
+    }
 }

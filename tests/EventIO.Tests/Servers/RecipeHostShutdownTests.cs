@@ -52,7 +52,7 @@ public sealed class RecipeHostShutdownTests
             }
 
             Assert.True(thread.Join(TestTimeouts.Passing), "Run did not return after the shutdown");
-            var server = (UdpFibonacciServer)host.Servers["udp-fib"];
+            var server = (UdpFibonacciServer)Assert.Single(host.Servers["udp-fib"]);
             Assert.Equal(1, server.PendingRequests);
             Assert.Equal(Queued + 1, server.DatagramsReceived);
             Assert.Equal(Queued, server.RepliesSent);

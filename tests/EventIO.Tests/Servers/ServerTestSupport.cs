@@ -26,9 +26,29 @@ internal static class ServerTestSupport
             return handler;
         });
 
-    /// <summary>A TCP echo server on 127.0.0.1:0, with the given connection factory (default: <see cref="TcpEchoConnection.Create"/>).</summary>
+    /// <summary>
+    /// A TCP echo server on 127.0.0.1:0, with the given connection factory (default: <see cref="TcpEchoConnection.Create"/>).
+    /// With several loops, one acceptor on the first hands connections to every loop in turn.
+    /// </summary>
     public static TcpServer StartTcpEcho(LoopThread loopThread, Func<SafeSocketHandle, TcpConnection>? factory = null, TcpServerOptions? options = null)
-        => Start(loopThread, loop => new TcpServer(Loopback.AnyPort, factory ?? TcpEchoConnection.Create, options));
+    {
+        options ??= new TcpServerOptions();
+        if (loopThread.Loops.Count > 1)
+        {
+            options = new TcpServerOptions
+            {
+                Backlog = options.Backlog,
+                AcceptBatch = options.AcceptBatch,
+                NoDelay = options.NoDelay,
+                AcceptRetryDelay = options.AcceptRetryDelay,
+                MaxConnections = options.MaxConnections,
+                IdleTimeout = options.IdleTimeout,
+                ChildLoops = loopThread.Loops,
+            };
+        }
+
+        return Start(loopThread, _ => new TcpServer(Loopback.AnyPort, factory ?? TcpEchoConnection.Create, options));
+    }
 
     /// <summary>A UDP echo server on 127.0.0.1:0.</summary>
     public static UdpEchoServer StartUdpEcho(LoopThread loopThread, UdpServerOptions? options = null)

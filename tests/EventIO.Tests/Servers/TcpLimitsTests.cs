@@ -7,13 +7,15 @@ namespace EventIO.Tests.Servers;
 /// <summary>--idle-timeout and --max-connections: idle peers are closed, extra clients are turned away at once.</summary>
 public sealed class TcpLimitsTests
 {
-    [Fact]
-    public void IdleTimeout_ClosesTheSilentPeer_AndSparesTheBusyOne()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void IdleTimeout_ClosesTheSilentPeer_AndSparesTheBusyOne(int loops)
     {
         // Long enough that the busy client's sends are never that far apart, even when this thread is
         // descheduled on a saturated machine (at 300 ms the busy one was sometimes closed too).
         TimeSpan timeout = TestTimeouts.Scale(TimeSpan.FromSeconds(1));
-        using var loop = new LoopThread();
+        using var loop = new LoopThread(loops: loops);
         TcpServer server = ServerTestSupport.StartTcpEcho(loop, options: new TcpServerOptions { IdleTimeout = timeout });
         var deadline = System.Diagnostics.Stopwatch.StartNew(); // before connecting: the server's clock starts later
         using Socket idle = Loopback.TcpConnect(server.LocalEndPoint);
@@ -44,10 +46,12 @@ public sealed class TcpLimitsTests
         Assert.Equal(1, loop.Invoke(() => server.ConnectionCount));
     }
 
-    [Fact]
-    public void MaxConnections_ClosesExtraClientsAtOnce_AndCountsThem()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void MaxConnections_ClosesExtraClientsAtOnce_AndCountsThem(int loops)
     {
-        using var loop = new LoopThread();
+        using var loop = new LoopThread(loops: loops);
         TcpServer server = ServerTestSupport.StartTcpEcho(loop, options: new TcpServerOptions { MaxConnections = 2 });
         using Socket first = Loopback.TcpConnect(server.LocalEndPoint);
         using Socket second = Loopback.TcpConnect(server.LocalEndPoint);
