@@ -36,7 +36,7 @@ internal static class ServeCommand
         };
         workerPriority.AcceptOnlyFromAmong("idle", "low", "normal");
         var backend = new Option<string>("--backend") { Description = "Readiness backend.", DefaultValueFactory = _ => "epoll" };
-        backend.AcceptOnlyFromAmong([.. Enum.GetNames<PollerBackend>().Where(n => n != nameof(PollerBackend.Default)).Select(n => n.ToLowerInvariant())]);
+        backend.AcceptOnlyFromAmong([.. Enum.GetNames<PollerBackend>().Where(n => n != nameof(PollerBackend.Default)).Select(BackendName)]);
         var only = new Option<string[]>("--only")
         {
             Description = $"Start only these servers ({s_serverList}); repeat or separate with commas.",
@@ -85,7 +85,7 @@ internal static class ServeCommand
                 Workers = result.GetValue(workers),
                 WorkerPriority = Enum.Parse<WorkerPriority>(result.GetValue(workerPriority)!, ignoreCase: true),
                 FibMax = result.GetValue(fibMax),
-                Backend = Enum.Parse<PollerBackend>(result.GetValue(backend)!, ignoreCase: true),
+                Backend = Enum.GetValues<PollerBackend>().First(b => BackendName(b.ToString()) == result.GetValue(backend)),
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
                 IdleTimeout = result.GetValue(idleTimeout) is double idle ? TimeSpan.FromSeconds(idle) : Timeout.InfiniteTimeSpan,
                 MaxConnections = result.GetValue(maxConnections),
@@ -147,6 +147,9 @@ internal static class ServeCommand
         Console.Error.WriteLine("eventio: stopped");
         return 0;
     }
+
+    // The CLI's spelling of a backend: epoll, poll, select, io_uring, auto.
+    private static string BackendName(string name) => name == nameof(PollerBackend.IoUring) ? "io_uring" : name.ToLowerInvariant();
 
     private static IEnumerable<string> Split(IEnumerable<string> values)
         => values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

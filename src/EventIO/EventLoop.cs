@@ -91,6 +91,9 @@ public sealed partial class EventLoop : IDisposable
     /// </summary>
     public Span<byte> ReceiveBuffer => _receiveBuffer;
 
+    /// <summary>The io_uring backend, when the loop runs on it: the building blocks submit their own requests there.</summary>
+    internal IoUringPoller? Ring => _registry.Poller as IoUringPoller;
+
     internal int HandlerCount => _registry.Count;
 
     internal bool IsRunning => _ownership.IsActive;
@@ -267,7 +270,11 @@ public sealed partial class EventLoop : IDisposable
         int dispatched = 0;
         for (int i = 0; i < count; i++)
         {
-            if (_registry.TryResolve(_events[i], out Registration? reg, out Interest ready))
+            if (_events[i].Operation != 0)
+            {
+                dispatched += DispatchCompletion(_events[i]);
+            }
+            else if (_registry.TryResolve(_events[i], out Registration? reg, out Interest ready))
             {
                 dispatched += reg.IsInternal ? 0 : 1;
                 DispatchOne(reg, ready);
@@ -305,6 +312,32 @@ public sealed partial class EventLoop : IDisposable
         }
 
         _slow.EndCallback(handler);
+    }
+
+    // An io_uring request of a building block completed: to the owner that submitted it, under the same
+    // failure policy as a handler's readiness.
+    private int DispatchCompletion(in ReadyEvent ev)
+    {
+        if (!OperatingSystem.IsLinux() || Ring?.Completions.Resolve(ev.Token) is not { } owner)
+        {
+            return 0;
+        }
+
+        try
+        {
+            owner.OnCompletion(ev.Operation, ev.Result, ev.Flags);
+        }
+        catch (Exception ex) when (owner is IEventHandler handler && _registry.Find(handler) is not null)
+        {
+            OnHandlerFailed(handler, ex);
+        }
+        catch (Exception ex)
+        {
+            EventLoopLog.CallbackFailed(_logger, ex);
+        }
+
+        _slow.EndCallback(owner);
+        return 1;
     }
 
     private void Invoke(Action<object?> action, object? state)

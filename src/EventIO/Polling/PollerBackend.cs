@@ -14,4 +14,13 @@ public enum PollerBackend
 
     /// <summary>select(2), as in the recipe: O(highest descriptor) per turn, descriptors below 1024 only.</summary>
     Select,
+
+    /// <summary>
+    /// io_uring (Linux 6.0 or later): one system call per turn submits every request and reaps every
+    /// completion; the building blocks receive, send and accept through it.
+    /// </summary>
+    IoUring,
+
+    /// <summary>io_uring where the kernel and process allow it (seccomp, sysctl), else epoll.</summary>
+    Auto,
 }

@@ -19,6 +19,8 @@ internal static class PollerFactory
             PollerBackend.Default or PollerBackend.Epoll => new EpollPoller(maxEvents),
             PollerBackend.Poll => new PollPoller(),
             PollerBackend.Select => new SelectPoller(),
+            PollerBackend.IoUring => IoUringPoller.IsSupported(out string reason) ? new IoUringPoller(maxEvents) : throw new PlatformNotSupportedException(reason),
+            PollerBackend.Auto => IoUringPoller.IsSupported(out _) ? new IoUringPoller(maxEvents) : new EpollPoller(maxEvents),
             _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "Unknown poller backend."),
         };
     }
