@@ -35,8 +35,12 @@ internal static class ServeCommand
             DefaultValueFactory = _ => "idle",
         };
         workerPriority.AcceptOnlyFromAmong("idle", "low", "normal");
-        var backend = new Option<string>("--backend") { Description = "Readiness backend.", DefaultValueFactory = _ => "epoll" };
-        backend.AcceptOnlyFromAmong([.. Enum.GetNames<PollerBackend>().Where(n => n != nameof(PollerBackend.Default)).Select(BackendName)]);
+        var backend = new Option<string>("--backend")
+        {
+            Description = "Event backend: epoll, poll, select (the recipe's), io_uring, or auto (io_uring where the kernel allows it, else epoll). Default: EVENTIO_BACKEND, else epoll.",
+            DefaultValueFactory = _ => "default",
+        };
+        backend.AcceptOnlyFromAmong([.. Enum.GetNames<PollerBackend>().Select(BackendName)]);
         var only = new Option<string[]>("--only")
         {
             Description = $"Start only these servers ({s_serverList}); repeat or separate with commas.",

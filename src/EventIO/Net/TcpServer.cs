@@ -27,7 +27,7 @@ namespace EventIO.Net;
 /// it from.</para>
 /// <para><b>Threading:</b> construct anywhere; add it to a loop; everything else on that loop's thread.</para>
 /// </remarks>
-public sealed class TcpServer : LoopHandler
+public sealed partial class TcpServer : LoopHandler
 {
     private static readonly Action<object?> s_resumeAccepting = static s => ((TcpServer)s!).ResumeAccepting();
     private static readonly Action<object?> s_notifyIfDrained = static s => ((TcpServer)s!).NotifyIfDrained();
@@ -114,7 +114,7 @@ public sealed class TcpServer : LoopHandler
     public override SafeHandle Handle => _handle;
 
     /// <inheritdoc/>
-    public override bool WantsToReceive => _listening && !_acceptPaused;
+    public override bool WantsToReceive => _listening && !_acceptPaused && !_ringAccepts;
 
     /// <inheritdoc/>
     public override bool WantsToSend => false;
@@ -143,22 +143,7 @@ public sealed class TcpServer : LoopHandler
                 return;
             }
 
-            if (_exhausted)
-            {
-                _exhausted = false;
-                NetLog.AcceptResumed(Loop.Logger, _name);
-            }
-
-            if (_limit is not null && !_limit.TryAcquire())
-            {
-                RejectedCount++;
-                SocketCalls.Close(client); // accepted and closed at once: the client learns now, not after a backlog timeout
-                continue;
-            }
-
-            AcceptedCount++;
-            Interlocked.Increment(ref _open);
-            HandOff(client);
+            Accepted(client);
         }
     }
 
@@ -184,6 +169,7 @@ public sealed class TcpServer : LoopHandler
         _listening = false;
         _resumeTimer?.Cancel();
         _resumeTimer = null;
+        StopRingAccepts(); // a request keeps the listener's file alive until it ends: it is cancelled first
         _listener.Dispose();
         _reserve.Leave();
     }
@@ -235,6 +221,7 @@ public sealed class TcpServer : LoopHandler
         }
 
         _shards = [.. shards];
+        StartRing();
         _targets = _options.ChildLoops is { } children ? [.. children.Select(c => _shards.First(s => ReferenceEquals(s.Loop, c)))] : [_shards[0]];
     }
 
@@ -254,6 +241,7 @@ public sealed class TcpServer : LoopHandler
     /// <summary>What accept does on EMFILE/ENFILE: shed the backlog, stop watching the listener, retry later.</summary>
     internal void PauseAccepting(SocketError error)
     {
+        StopRingAccepts();
         RejectedCount += _reserve.Shed(_handle, _options.AcceptBatch, MonotonicClock.ToTicks(_options.AcceptRetryDelay));
         _acceptPaused = true;
         AcceptPauseCount++;
@@ -389,6 +377,27 @@ public sealed class TcpServer : LoopHandler
         }
     }
 
+    // A client accepted, by accept4 or by the ring: counted, turned away at the cap, or handed to its loop.
+    private void Accepted(SafeSocketHandle client)
+    {
+        if (_exhausted)
+        {
+            _exhausted = false;
+            NetLog.AcceptResumed(Loop.Logger, _name);
+        }
+
+        if (_limit is not null && !_limit.TryAcquire())
+        {
+            RejectedCount++;
+            SocketCalls.Close(client); // accepted and closed at once: the client learns now, not after a backlog timeout
+            return;
+        }
+
+        AcceptedCount++;
+        Interlocked.Increment(ref _open);
+        HandOff(client);
+    }
+
     private void HandOff(SafeSocketHandle client)
     {
         ConnectionShard target = _targets[_nextTarget];
@@ -434,6 +443,7 @@ public sealed class TcpServer : LoopHandler
 
         _acceptPaused = false;
         Loop.Update(this);
+        ResumeRingAccepts();
     }
 
     private void NotifyIfDrained()

@@ -3,7 +3,7 @@ namespace EventIO.Polling;
 /// <summary>Which readiness mechanism an <see cref="EventLoop"/> uses.</summary>
 public enum PollerBackend
 {
-    /// <summary>The best one for the platform: epoll on Linux.</summary>
+    /// <summary>The environment variable <c>EVENTIO_BACKEND</c> (epoll, poll, select, io_uring, auto) if set, else epoll.</summary>
     Default = 0,
 
     /// <summary>Level-triggered epoll(7): O(ready) per turn, any number of descriptors (Linux).</summary>

@@ -74,7 +74,11 @@ public sealed partial class CliProcess : IDisposable
 
     /// <summary>Starts the chat sample with <paramref name="args"/>, with tiered compilation off (its memory is measured).</summary>
     public static CliProcess StartChatSample(params string[] args)
-        => Start(fileLimit: null, new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "0" }, [ChatServerPath, .. args], program: null);
+        => Start(fileLimit: null, new Dictionary<string, string>
+        {
+            ["DOTNET_TieredCompilation"] = "0",
+            ["DOTNET_GCgen0size"] = "0x400000", // a fixed 4 MiB gen0 budget: its memory measures the queues, not the GC's mood
+        }, [ChatServerPath, .. args], program: null);
 
     private static string BuiltPath(string key)
     {
