@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using EventIO.Net;
 using EventIO.Work;
 using Microsoft.Extensions.Logging;
@@ -14,6 +15,7 @@ namespace EventIO.Servers;
 /// </summary>
 /// <remarks><b>Threading:</b> construct and <see cref="Run"/> on one thread (or construct, then run on
 /// another); <see cref="RequestShutdown"/> from any thread (a signal handler, say).</remarks>
+[SupportedOSPlatform("linux")]
 public sealed class RecipeHost : IDisposable
 {
     private readonly RecipeHostOptions _options;

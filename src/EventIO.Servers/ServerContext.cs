@@ -1,9 +1,11 @@
+using System.Runtime.Versioning;
 using EventIO.Net;
 using EventIO.Work;
 
 namespace EventIO.Servers;
 
 /// <summary>What a <see cref="ServerDefinition.Create"/> factory may use: the host's options and the shared worker pool.</summary>
+[SupportedOSPlatform("linux")]
 public sealed class ServerContext
 {
     private readonly Lazy<WorkerPool> _pool;
