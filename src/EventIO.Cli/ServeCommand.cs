@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 using EventIO.Polling;
 using EventIO.Servers;
 using EventIO.Work;
@@ -9,6 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace EventIO.Cli;
 
 /// <summary><c>eventio serve</c>: the recipe's servers on every loop until Ctrl+C or SIGTERM.</summary>
+[SupportedOSPlatform("linux")]
 internal static class ServeCommand
 {
     private static readonly string s_serverList = string.Join(", ", RecipeServers.All.Select(d => d.Name));
@@ -61,6 +63,7 @@ internal static class ServeCommand
         Option<int> maxConnections = CommonOptions.Int("--max-connections", 0, 0, 10_000_000, "Most TCP connections open at once; extra clients are closed at once (0: no limit).");
         Option<int> slowMs = CommonOptions.Int("--slow-callback-ms", 100, 1, 3_600_000, "Log any handler or callback that holds the loop longer than this (ms).");
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log messages shown (on stderr).", DefaultValueFactory = _ => LogLevel.Information };
+        Option<string> logFormat = LogFormat.CreateOption();
 
         var command = new Command("serve", "Run the recipe's servers on event loops (one per CPU): " + string.Join(", ", RecipeServers.All.Select(d => $"{d.Description} :{d.DefaultPort}")) + ".")
         {
@@ -71,7 +74,7 @@ internal static class ServeCommand
             command.Options.Add(port);
         }
 
-        foreach (Option option in new Option[] { loops, accept, udpBatch, workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, slowMs, logLevel })
+        foreach (Option option in new Option[] { loops, accept, udpBatch, workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, slowMs, logLevel, logFormat })
         {
             command.Options.Add(option);
         }
@@ -95,21 +98,14 @@ internal static class ServeCommand
                 MaxConnections = result.GetValue(maxConnections),
                 SlowCallbackThreshold = TimeSpan.FromMilliseconds(result.GetValue(slowMs)),
             };
-            return Serve(options, result.GetValue(logLevel));
+            return Serve(options, result.GetValue(logLevel), result.GetValue(logFormat)!);
         });
         return command;
     }
 
-    private static int Serve(RecipeHostOptions options, LogLevel level)
+    private static int Serve(RecipeHostOptions options, LogLevel level, string logFormat)
     {
-        using ILoggerFactory loggerFactory = LoggerFactory.Create(builder => builder
-            .SetMinimumLevel(level)
-            .AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss.fff ";
-            })
-            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        using ILoggerFactory loggerFactory = LoggerFactory.Create(builder => LogFormat.Configure(builder.SetMinimumLevel(level), logFormat));
         ILogger logger = loggerFactory.CreateLogger("eventio");
 
         RecipeHost host;
@@ -120,7 +116,7 @@ internal static class ServeCommand
         catch (ListenException ex)
         {
             Console.Error.WriteLine($"eventio: {ex.Message}");
-            return 1;
+            return ExitCodes.Failure;
         }
 
         using (host)
@@ -149,7 +145,7 @@ internal static class ServeCommand
         }
 
         Console.Error.WriteLine("eventio: stopped");
-        return 0;
+        return ExitCodes.Ok;
     }
 
     // The CLI's spelling of a backend: epoll, poll, select, io_uring, auto.

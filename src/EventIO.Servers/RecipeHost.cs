@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using EventIO.Net;
 using EventIO.Work;
 using Microsoft.Extensions.Logging;
@@ -21,6 +22,7 @@ namespace EventIO.Servers;
 /// <para><b>Threading:</b> construct on one thread, then <see cref="Run"/> (the loops run on threads of their
 /// own, <c>loop-0</c>…); <see cref="RequestShutdown"/> from any thread (a signal handler, say).</para>
 /// </remarks>
+[SupportedOSPlatform("linux")]
 public sealed class RecipeHost : IDisposable
 {
     private readonly RecipeHostOptions _options;

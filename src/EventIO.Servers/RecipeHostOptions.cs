@@ -1,10 +1,12 @@
 using System.Net;
+using System.Runtime.Versioning;
 using EventIO.Polling;
 using EventIO.Work;
 
 namespace EventIO.Servers;
 
 /// <summary>What <see cref="RecipeHost"/> starts and where; the defaults are the recipe's.</summary>
+[SupportedOSPlatform("linux")]
 public sealed class RecipeHostOptions
 {
     /// <summary>The address every server binds (127.0.0.1).</summary>

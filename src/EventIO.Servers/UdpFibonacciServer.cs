@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Net;
+using System.Runtime.Versioning;
 using System.Text;
 using EventIO.Net;
 using EventIO.Work;
@@ -16,6 +17,7 @@ namespace EventIO.Servers;
 /// n ≤ <see cref="InlineMaxN"/> is computed on the loop at once (tens of microseconds) instead of queueing
 /// behind heavy requests: <c>fib 1</c> is answered at once even while the pool is saturated.
 /// </remarks>
+[SupportedOSPlatform("linux")]
 public sealed class UdpFibonacciServer : UdpServer
 {
     /// <summary>The default largest n (45: about ten seconds of naive recursion).</summary>
