@@ -107,6 +107,9 @@ public abstract class TcpConnection : LoopHandler
     /// <summary>The server that accepted this connection, told when it closes.</summary>
     internal TcpServer? Owner { get; set; }
 
+    /// <summary>The loop's clock (<see cref="EventLoop.Now"/>) when the connection was added: the start of <c>eventio.tcp.connection.duration</c>.</summary>
+    internal long OpenedAt { get; private set; }
+
     /// <inheritdoc/>
     public sealed override void HandleReceive()
     {
@@ -257,6 +260,7 @@ public abstract class TcpConnection : LoopHandler
     /// <inheritdoc/>
     protected sealed override void OnAdded()
     {
+        OpenedAt = Loop.Now;
         if (_idleTicks > 0)
         {
             _lastReceived = Loop.Now;
@@ -277,6 +281,11 @@ public abstract class TcpConnection : LoopHandler
 
         _closeTimer?.Cancel();
         _idleTimer?.Cancel();
+        if (!_outgoing.IsEmpty)
+        {
+            Owner?.AddQueued(-_outgoing.Length); // dropped with the connection
+        }
+
         _outgoing.Dispose();
         ReleaseBuffers();
     }
@@ -313,9 +322,11 @@ public abstract class TcpConnection : LoopHandler
     {
         bool wasEmpty = _outgoing.IsEmpty;
         _outgoing.Append(data);
+        Owner?.AddQueued(data.Length);
         if (_writable && _outgoing.Length >= _options.HighWatermark)
         {
             _writable = false;
+            Owner?.CountReadPause();
             if (_state == TcpConnectionState.Open)
             {
                 _state = TcpConnectionState.ReadPaused;
@@ -348,6 +359,7 @@ public abstract class TcpConnection : LoopHandler
             }
 
             _outgoing.Consume(sent);
+            Owner?.AddQueued(-sent);
             if (sent < chunk.Length)
             {
                 break; // the socket buffer is full: skip the send that would only say EAGAIN
