@@ -9,7 +9,11 @@ using OpenTelemetry.Metrics;
 // A key-value server on EventIO in the Generic Host: `dotnet run --project samples/KeyValueServer`, then
 // `nc 127.0.0.1 7379` and type `SET a 1`, `GET a`. Settings: appsettings.json, then environment variables
 // (EventIO__Servers__kv__Port=7400), then the command line (--EventIO:Loops=2).
-HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    Args = args,
+    ContentRootPath = AppContext.BaseDirectory, // appsettings.json beside the binary, wherever it is started from
+});
 builder.Services.AddSystemd(); // Type=notify under systemd (READY=1 once every port is bound, STOPPING=1); nothing elsewhere
 
 builder.Services.AddOptions<KeyValueOptions>().BindConfiguration("KeyValue");
