@@ -54,6 +54,9 @@ public sealed class RecipeHostOptions
     /// <summary>Log handlers and callbacks that hold the loop longer than this (100 ms).</summary>
     public TimeSpan SlowCallbackThreshold { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Log a one-line summary of the <c>EventIO</c> meter this often (off: <see cref="Timeout.InfiniteTimeSpan"/>).</summary>
+    public TimeSpan MetricsInterval { get; init; } = Timeout.InfiniteTimeSpan;
+
     /// <summary>The port <paramref name="server"/> binds: its entry in <see cref="Ports"/>, else its default.</summary>
     public int PortOf(ServerDefinition server)
     {
@@ -97,5 +100,9 @@ public sealed class RecipeHostOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(FibMax, Fibonacci.MaxComputable, nameof(FibMax));
         ArgumentOutOfRangeException.ThrowIfLessThan(ShutdownTimeout, TimeSpan.Zero, nameof(ShutdownTimeout));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxConnections, nameof(MaxConnections));
+        if (MetricsInterval != Timeout.InfiniteTimeSpan)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MetricsInterval, TimeSpan.Zero, nameof(MetricsInterval));
+        }
     }
 }

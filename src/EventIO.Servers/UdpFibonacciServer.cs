@@ -35,6 +35,7 @@ public sealed class UdpFibonacciServer : UdpServer
     private readonly WorkerPool _pool;
     private readonly int _maxN;
     private readonly byte[][] _errorReplies;
+    private readonly long[] _invalidByReason = new long[Enum.GetValues<FibonacciRequestError>().Length];
 
     /// <summary>Binds <paramref name="endPoint"/>; add the server to a loop to start.</summary>
     /// <param name="endPoint">Where to listen.</param>
@@ -64,18 +65,32 @@ public sealed class UdpFibonacciServer : UdpServer
     /// </summary>
     public int PendingRequests { get; private set; }
 
+    /// <summary>Requests computed on the loop at once (n ≤ <see cref="InlineMaxN"/>). Loop thread (or any, for monitoring).</summary>
+    internal long InlineRequests { get; private set; }
+
+    /// <summary>Requests handed to the pool. Loop thread (or any, for monitoring).</summary>
+    internal long PooledRequests { get; private set; }
+
+    /// <summary>Requests answered <c>error: shutting down</c>. Loop thread (or any, for monitoring).</summary>
+    internal long ShutdownReplies { get; private set; }
+
+    /// <summary>Of <see cref="InvalidRequests"/>, those refused for <paramref name="reason"/>. Any thread, for monitoring.</summary>
+    internal long InvalidRequestsFor(FibonacciRequestError reason) => Volatile.Read(ref _invalidByReason[(int)reason]);
+
     /// <inheritdoc/>
     protected override void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote)
     {
         if (!FibonacciRequest.TryParseReason(datagram, _maxN, out int n, out FibonacciRequestError error))
         {
             InvalidRequests++;
+            _invalidByReason[(int)error]++;
             SendTo(_errorReplies[(int)error], remote);
             return;
         }
 
         if (n <= InlineMaxN)
         {
+            InlineRequests++;
             SendResult(Fibonacci.Compute(n), remote);
             return;
         }
@@ -86,6 +101,7 @@ public sealed class UdpFibonacciServer : UdpServer
         {
             if (_pool.IsShutDown)
             {
+                ShutdownReplies++;
                 SendTo(s_shuttingDown, remote);
                 return;
             }
@@ -96,6 +112,7 @@ public sealed class UdpFibonacciServer : UdpServer
         }
 
         PendingRequests++;
+        PooledRequests++;
     }
 
     private void Respond(Request request, WorkResult<long> result)
@@ -104,6 +121,7 @@ public sealed class UdpFibonacciServer : UdpServer
         if (!result.IsSuccess)
         {
             // Cancelled: the pool shut down before a worker took it.
+            ShutdownReplies += result.Exception is OperationCanceledException ? 1 : 0;
             SendTo(result.Exception is OperationCanceledException ? s_shuttingDown : s_failed, request.Remote);
             return;
         }

@@ -240,8 +240,11 @@ public sealed partial class EventLoop : IDisposable
     private int RunTurn(int maxWaitMs)
     {
         _registry.SyncInterest();                                       // 1. tell the kernel what changed
-        int ready = _registry.Wait(_events, ComputeTimeout(maxWaitMs)); // 2. wait for readiness, a timer or a post
+        int timeoutMs = ComputeTimeout(maxWaitMs);
+        BeforeWait(Stopwatch.GetTimestamp());                           //    busy time ends here (EventLoop.Statistics.cs)
+        int ready = _registry.Wait(_events, timeoutMs);                 // 2. wait for readiness, a timer or a post
         _now = Stopwatch.GetTimestamp();
+        AfterWait(_now);
         _slow.StartTurn(_now);
         int work = Dispatch(ready);                                     // 3. receive before send, as the recipe
         work += RunDueTimers();                                         // 4. timers due now
@@ -389,10 +392,16 @@ public sealed partial class EventLoop : IDisposable
         }
     }
 
-    private EventLoop? Enter() => _disposed ? throw new ObjectDisposedException(nameof(EventLoop)) : _ownership.Enter(this);
+    private EventLoop? Enter()
+    {
+        EventLoop? outer = _disposed ? throw new ObjectDisposedException(nameof(EventLoop)) : _ownership.Enter(this);
+        BusyFrom(Stopwatch.GetTimestamp());
+        return outer;
+    }
 
     private void Exit(EventLoop? outer)
     {
+        BusyUntil(Stopwatch.GetTimestamp());
         _stopRequested = false; // a stop is consumed by the Run or RunOnce it reached
         _ownership.Exit(outer);
     }

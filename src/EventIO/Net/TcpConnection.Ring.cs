@@ -206,7 +206,9 @@ public abstract partial class TcpConnection : ICompletionHandler, IRingStartable
             return;
         }
 
-        _outgoing.Consume(Math.Min(result, length)); // a short send: the rest goes next
+        int sent = Math.Min(result, length);
+        _outgoing.Consume(sent); // a short send: the rest goes next
+        Owner?.AddQueued(-sent);
         if (!_outgoing.IsEmpty)
         {
             SubmitSend();

@@ -109,6 +109,9 @@ public abstract partial class TcpConnection : LoopHandler
 
     private int Descriptor => (int)_handle.DangerousGetHandle();
 
+    /// <summary>The loop's clock (<see cref="EventLoop.Now"/>) when the connection was added: the start of <c>eventio.tcp.connection.duration</c>.</summary>
+    internal long OpenedAt { get; private set; }
+
     /// <inheritdoc/>
     public sealed override void HandleReceive()
     {
@@ -257,6 +260,7 @@ public abstract partial class TcpConnection : LoopHandler
     /// <inheritdoc/>
     protected sealed override void OnAdded()
     {
+        OpenedAt = Loop.Now;
         if (_idleTicks > 0)
         {
             _lastReceived = Loop.Now;
@@ -278,6 +282,11 @@ public abstract partial class TcpConnection : LoopHandler
 
         _closeTimer?.Cancel();
         _idleTimer?.Cancel();
+        if (!_outgoing.IsEmpty)
+        {
+            Owner?.AddQueued(-_outgoing.Length); // dropped with the connection
+        }
+
         if (_ring is null)
         {
             _outgoing.Dispose();
@@ -321,9 +330,11 @@ public abstract partial class TcpConnection : LoopHandler
     {
         bool wasEmpty = _outgoing.IsEmpty;
         _outgoing.Append(data);
+        Owner?.AddQueued(data.Length);
         if (_writable && _outgoing.Length >= _options.HighWatermark)
         {
             _writable = false;
+            Owner?.CountReadPause();
             if (_state == TcpConnectionState.Open)
             {
                 _state = TcpConnectionState.ReadPaused;
@@ -356,6 +367,7 @@ public abstract partial class TcpConnection : LoopHandler
             }
 
             _outgoing.Consume(sent);
+            Owner?.AddQueued(-sent);
             if (sent < chunk.Length)
             {
                 break; // the socket buffer is full: skip the send that would only say EAGAIN

@@ -46,6 +46,8 @@ public sealed partial class TcpServer : LoopHandler
     private int _open;                       // connections accepted and not yet released, over every shard
     private long _idleClosed;
     private long _sendQueueFull;
+    private long _queuedBytes;               // over every connection; changed only off the fast path (a send that did not finish)
+    private long _readPauses;
     private bool _listening = true;
     private bool _acceptPaused;
     private bool _exhausted;                 // inside an out-of-descriptors episode (logged once)
@@ -118,6 +120,18 @@ public sealed partial class TcpServer : LoopHandler
 
     /// <inheritdoc/>
     public override bool WantsToSend => false;
+
+    /// <summary>Of <see cref="RejectedCount"/>, the clients turned away because the connection cap was reached. Loop thread (or after the loop has stopped).</summary>
+    internal long RejectedAtLimitCount { get; private set; }
+
+    /// <summary>Bytes queued by the connections' sends and not yet written, over every connection. Any thread.</summary>
+    internal long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
+    /// <summary>Times a connection reached its high watermark and stopped reading its peer. Any thread.</summary>
+    internal long ReadPauseCount => Interlocked.Read(ref _readPauses);
+
+    /// <summary>Where closed connections are reported for <c>eventio.tcp.connection.duration</c> (set by <see cref="Diagnostics.EventIOMetrics"/>).</summary>
+    internal Diagnostics.TcpServerMetrics? Metrics { get; set; }
 
     /// <summary>True while a descriptor is held in reserve for the out-of-descriptors path (for tests).</summary>
     internal bool HoldsSpareDescriptor => _listening && _reserve.HoldsSpare;
@@ -259,6 +273,7 @@ public sealed partial class TcpServer : LoopHandler
     {
         ShardOf(connection.Loop)?.Remove(connection);
         _limit?.Release();
+        Metrics?.ConnectionClosed(connection);
         if (connection.CloseReason == TcpCloseReason.IdleTimeout)
         {
             Interlocked.Increment(ref _idleClosed);
@@ -280,6 +295,12 @@ public sealed partial class TcpServer : LoopHandler
             }
         }
     }
+
+    /// <summary>A connection's send queue grew (or shrank, negative) by <paramref name="bytes"/>: only where a send did not finish at once.</summary>
+    internal void AddQueued(long bytes) => Interlocked.Add(ref _queuedBytes, bytes);
+
+    /// <summary>A connection reached its high watermark and stopped reading.</summary>
+    internal void CountReadPause() => Interlocked.Increment(ref _readPauses);
 
     /// <summary>Makes the connection for an accepted socket, on the loop of <paramref name="shard"/>.</summary>
     internal void SetUp(SafeSocketHandle client, ConnectionShard shard)
@@ -389,6 +410,7 @@ public sealed partial class TcpServer : LoopHandler
         if (_limit is not null && !_limit.TryAcquire())
         {
             RejectedCount++;
+            RejectedAtLimitCount++;
             SocketCalls.Close(client); // accepted and closed at once: the client learns now, not after a backlog timeout
             return;
         }

@@ -148,7 +148,26 @@ public sealed partial class ServeCommandTests
         Assert.Contains("address already in use", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Serve_MetricsInterval_LogsAOneLineSummaryPeriodically()
+    {
+        using CliProcess serve = CliProcess.Start(["serve", .. s_anyPorts, "--only", "tcp-echo", "--loops", "1", "--metrics-interval", "0.2"]);
+        Dictionary<string, int> ports = serve.ReadListeners(expected: 1);
+        using (Socket tcp = Loopback.TcpConnect(new IPEndPoint(IPAddress.Loopback, ports["tcp-echo"])))
+        {
+            tcp.Send("m"u8);
+            Assert.Equal("m"u8.ToArray(), Loopback.ReceiveExactly(tcp, 1));
+            Eventually.True(() => serve.StandardError.Contains("tcp 1 open", StringComparison.Ordinal), because: serve.StandardError);
+        }
+
+        Assert.Matches(@"metrics: busy loop-0 \d+%, \d+ turns/s, 0 slow callbacks; tcp \d+ open", serve.StandardError);
+        serve.Signal("TERM");
+        serve.WaitForExit(TestTimeouts.Scale(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, serve.ExitCode);
+    }
+
     [Theory]
+    [InlineData("serve", "--metrics-interval", "0")]
     [InlineData("serve", "--workers", "0")]
     [InlineData("serve", "--fib-max", "100")]
     [InlineData("serve", "--backend", "kqueue")]
