@@ -111,6 +111,11 @@ public abstract class LoopHandler : IEventHandler, IDisposable
     {
     }
 
+    /// <summary>Once registered and bound, before <see cref="OnAdded"/>: the building blocks start their own requests.</summary>
+    private protected virtual void OnAttached()
+    {
+    }
+
     /// <summary>Refuses a second loop before anything is registered.</summary>
     internal void EnsureAttachable(EventLoop loop)
     {
@@ -127,6 +132,7 @@ public abstract class LoopHandler : IEventHandler, IDisposable
     internal void Attach(EventLoop loop)
     {
         _loop = loop;
+        OnAttached();
         OnAdded();
     }
 }

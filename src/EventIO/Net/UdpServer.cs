@@ -22,7 +22,7 @@ namespace EventIO.Net;
 /// it never blocks the loop. Outside a batch (a posted callback, a timer) <see cref="SendTo"/> sends at once.</para>
 /// <para><b>Threading:</b> construct anywhere; add it to a loop; everything else on that loop's thread.</para>
 /// </remarks>
-public abstract class UdpServer : LoopHandler
+public abstract partial class UdpServer : LoopHandler
 {
     private const int SolSocket = 1;   // SOL_SOCKET
     private const int SoMemInfo = 55;  // SO_MEMINFO (Linux 4.6+)
@@ -120,7 +120,7 @@ public abstract class UdpServer : LoopHandler
     public sealed override SafeHandle Handle => _handle;
 
     /// <inheritdoc/>
-    public sealed override bool WantsToReceive => !IsClosed;
+    public sealed override bool WantsToReceive => !IsClosed && !_ringReceives;
 
     /// <inheritdoc/>
     public sealed override bool WantsToSend => false;
@@ -158,6 +158,11 @@ public abstract class UdpServer : LoopHandler
             RepliesDropped++;
             RepliesDroppedClosed++;
             return false;
+        }
+
+        if (_slot >= 0 && _batchSize > 1 && OperatingSystem.IsLinux() && TrySendThroughRing(datagram, remote))
+        {
+            return true;
         }
 
         if (_inBatch)
@@ -201,7 +206,11 @@ public abstract class UdpServer : LoopHandler
     protected abstract void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote);
 
     /// <inheritdoc/>
-    protected sealed override void ReleaseHandle() => _socket.Dispose();
+    protected sealed override void ReleaseHandle()
+    {
+        StopRing(); // io_uring: cancel what is in flight first
+        _socket.Dispose();
+    }
 
     // The one-datagram path: recvfrom into the loop's buffer, replies sent at once.
     private void ReceiveOneByOne()

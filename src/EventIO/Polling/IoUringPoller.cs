@@ -37,6 +37,7 @@ internal sealed unsafe class IoUringPoller : IPoller
     private Entry[] _byFd = new Entry[256];
     private IoUring? _ring;
     private ProvidedBufferRing? _streamBuffers;
+    private ProvidedBufferRing? _datagramBuffers;
 
     /// <summary>Creates the backend; the ring itself is made on the loop thread at the first <see cref="Wait"/>.</summary>
     internal IoUringPoller(int maxEvents) => _reaped = new IoUringCompletion[maxEvents];
@@ -139,6 +140,24 @@ internal sealed unsafe class IoUringPoller : IPoller
 
     /// <summary>The buffer group of <see cref="StreamBuffers"/>.</summary>
     internal const ushort StreamBufferGroup = 1;
+
+    /// <summary>The buffer group of <see cref="DatagramBuffers"/>.</summary>
+    internal const ushort DatagramBufferGroup = 2;
+
+    /// <summary>
+    /// The buffers the kernel receives datagrams into (group 2), shared by the loop's UDP servers, made on first
+    /// use: 128, each room for a RECVMSG header, a <c>sockaddr_storage</c> and <paramref name="payloadSize"/>
+    /// bytes (the loop's receive buffer, so a datagram is cut where the readiness path cuts it). Not populated:
+    /// a small datagram touches one page of its buffer.
+    /// </summary>
+    internal ProvidedBufferRing DatagramBuffers(int payloadSize)
+        => _datagramBuffers ??= Track(new ProvidedBufferRing(_ring!, DatagramBufferGroup, 128, DatagramHeaderSize + payloadSize, populate: false));
+
+    /// <summary>The bytes before a datagram's payload in a <see cref="DatagramBuffers"/> buffer: the RECVMSG header and the name.</summary>
+    internal const int DatagramHeaderSize = 16 + DatagramNameSize;
+
+    /// <summary>The room for the sender's address in a <see cref="DatagramBuffers"/> buffer (<c>sockaddr_storage</c>).</summary>
+    internal const int DatagramNameSize = 128;
 
     /// <inheritdoc/>
     public void Dispose()

@@ -48,9 +48,11 @@ internal sealed unsafe class ProvidedBufferRing : IDisposable
     /// <param name="groupId">The buffer group id that SQEs name in <c>buf_group</c>; unique per ring.</param>
     /// <param name="count">A power of two, 1..32768.</param>
     /// <param name="bufferSize">Bytes per buffer, at least 1.</param>
+    /// <param name="populate">Fault every page in now (buffers the kernel fills whole); false for large buffers
+    /// that mostly hold a small message, whose untouched pages then cost nothing.</param>
     /// <exception cref="System.ComponentModel.Win32Exception">mmap or the registration failed (EEXIST: the group is
     /// taken; EINVAL: the kernel has no buffer rings).</exception>
-    internal ProvidedBufferRing(IoUring ring, ushort groupId, int count, int bufferSize)
+    internal ProvidedBufferRing(IoUring ring, ushort groupId, int count, int bufferSize, bool populate = true)
     {
         ArgumentNullException.ThrowIfNull(ring);
         if (count < 1 || count > Libc.IORING_MAX_PBUF_RING_ENTRIES || !BitOperations.IsPow2(count))
@@ -70,7 +72,8 @@ internal sealed unsafe class ProvidedBufferRing : IDisposable
         _mappingSize = (nuint)(ringBytes + (count * (long)bufferSize));
         // Populated up front: the kernel fills the buffers in turn, so they all become resident soon anyway;
         // a fixed cost paid at the start keeps the loop's memory flat instead of creeping under traffic.
-        void* mapping = Libc.mmap(null, _mappingSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_POPULATE, -1, 0);
+        int flags = Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | (populate ? Libc.MAP_POPULATE : 0);
+        void* mapping = Libc.mmap(null, _mappingSize, Libc.PROT_READ | Libc.PROT_WRITE, flags, -1, 0);
         if (mapping == Libc.MAP_FAILED)
         {
             Libc.Throw("mmap", Libc.LastErrno);

@@ -30,6 +30,15 @@ internal static class RingOperation
     /// <summary>A SENDMSG of one datagram.</summary>
     internal const byte SendMessage = 0x14;
 
+    /// <summary>
+    /// The first of the kinds 0x20..0xFF: a SENDMSG of one datagram from reply slot <c>kind - FirstReply</c> of
+    /// its owner, so a completion names the memory it frees without a table of its own.
+    /// </summary>
+    internal const byte FirstReply = 0x20;
+
+    /// <summary>The number of reply slots the kinds leave room for.</summary>
+    internal const int ReplyKinds = 0x100 - FirstReply;
+
     /// <summary>The kind of a request from its user data.</summary>
     internal static byte KindOf(ulong userData) => (byte)(userData >> 56);
 }
