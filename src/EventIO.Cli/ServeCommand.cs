@@ -143,6 +143,7 @@ internal static class ServeCommand
             }
 
             Console.Out.Flush();
+            Console.Error.WriteLine($"eventio: {host.Loops.Count} loop{(host.Loops.Count == 1 ? "" : "s")} on {host.Loops[0].Backend}");
             host.Run();
         }
 

@@ -290,7 +290,8 @@ public sealed class RecipeHost : IDisposable
             {
                 long accepted = tcp.Sum(s => s.AcceptedCount), rejected = tcp.Sum(s => s.RejectedCount), idle = tcp.Sum(s => s.IdleClosedCount);
                 long full = tcp.Sum(s => s.SendQueueFullCount), pauses = tcp.Sum(s => s.AcceptPauseCount);
-                RecipeHostLog.TcpTotals(_logger, name, accepted, rejected, idle, full, pauses);
+                string byLoop = tcp.Length > 1 ? "; accepted by loop: " + string.Join(", ", tcp.Select(s => s.AcceptedCount)) : ""; // a listener per loop: how the kernel spread them
+                RecipeHostLog.TcpTotals(_logger, name, accepted, rejected, idle, full, pauses, byLoop);
             }
         }
     }

@@ -57,7 +57,12 @@ public sealed partial class EventLoop : IDisposable
         _posted = new PostQueue();
         try
         {
-            _registry = new Registry(PollerFactory.Create(options.Backend, options.MaxEventsPerTurn), _logger, OnHandlerFailed);
+            _registry = new Registry(PollerFactory.Create(options.Backend, options.MaxEventsPerTurn, out string? fallback), _logger, OnHandlerFailed);
+            if (fallback is not null && PollerFactory.FirstFallback())
+            {
+                EventLoopLog.BackendFallback(_logger, fallback);
+            }
+
             _registry.Add(_posted.Waker, isInternal: true); // the waker is an ordinary handler
         }
         catch

@@ -19,4 +19,7 @@ internal static partial class EventLoopLog
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Slow callback: {Callback} held the loop for {ElapsedMs:F1} ms (threshold {ThresholdMs:F0} ms); every other handler waited")]
     internal static partial void SlowCallback(ILogger logger, string callback, double elapsedMs, double thresholdMs);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "io_uring is not available here ({Reason}): the loops use epoll")]
+    internal static partial void BackendFallback(ILogger logger, string reason);
 }

@@ -12,8 +12,15 @@ internal static class PollerFactory
     /// <see cref="PlatformNotSupportedException"/> off Linux (the waker is an eventfd), or for io_uring where
     /// the kernel refuses it.
     /// </summary>
-    internal static IPoller Create(PollerBackend backend, int maxEvents)
+    internal static IPoller Create(PollerBackend backend, int maxEvents) => Create(backend, maxEvents, out _);
+
+    /// <summary>
+    /// As <see cref="Create(PollerBackend, int)"/>; <paramref name="fallback"/> says why <see cref="PollerBackend.Auto"/>
+    /// chose epoll (the kernel's refusal of io_uring: EPERM from a seccomp profile, ENOSYS, a missing feature), else null.
+    /// </summary>
+    internal static IPoller Create(PollerBackend backend, int maxEvents, out string? fallback)
     {
+        fallback = null;
         if (backend == PollerBackend.Default)
         {
             backend = DefaultBackend();
@@ -30,9 +37,20 @@ internal static class PollerFactory
             PollerBackend.Poll => new PollPoller(),
             PollerBackend.Select => new SelectPoller(),
             PollerBackend.IoUring => IoUringPoller.IsSupported(out string reason) ? new IoUringPoller(maxEvents) : throw new PlatformNotSupportedException(reason),
-            PollerBackend.Auto => IoUringPoller.IsSupported(out _) ? new IoUringPoller(maxEvents) : new EpollPoller(maxEvents),
+            PollerBackend.Auto => IoUringPoller.IsSupported(out string refusal) ? new IoUringPoller(maxEvents) : Fallback(refusal, maxEvents, out fallback),
             _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "Unknown poller backend."),
         };
+    }
+
+    /// <summary>True the first time in this process: the fallback is logged once, not once per loop.</summary>
+    internal static bool FirstFallback() => Interlocked.Exchange(ref s_fallbackLogged, 1) == 0;
+
+    private static int s_fallbackLogged;
+
+    private static EpollPoller Fallback(string refusal, int maxEvents, out string? fallback)
+    {
+        fallback = refusal;
+        return new EpollPoller(maxEvents);
     }
 
     /// <summary>The backend <see cref="PollerBackend.Default"/> stands for: <c>EVENTIO_BACKEND</c>, else epoll.</summary>
