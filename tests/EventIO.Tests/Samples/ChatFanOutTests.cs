@@ -21,6 +21,7 @@ public sealed partial class ChatFanOutTests(ITestOutputHelper output)
 {
     private const int Lines = 24 * 1024;   // 24 MiB of 1 KiB lines: six times the cap
     private const int LineLength = 1000;
+    private const int ReaderWindow = 1024; // lines a reader may fall behind the broadcaster: 1 MiB, a quarter of the cap
 
     // One member's cap plus slack for the runtime's own noise and for readers that fall behind on a loaded machine
     // (the chat makes strings for every line; with a fixed gen0 budget and pinned send segments the growth measures
@@ -79,6 +80,11 @@ public sealed partial class ChatFanOutTests(ITestOutputHelper output)
             if (i % 256 == 0)
             {
                 sample?.Invoke();
+
+                // Flow control of the kind a real broadcaster has: at most 1 MiB ahead of the slowest reader, so a
+                // reader descheduled on a busy machine is not pushed past the cap; the silent member is not waited for.
+                int sent = i;
+                Assert.True(SpinWait.SpinUntil(() => readers.All(r => sent - r.Progress <= ReaderWindow), ServerTestDeadline), "a reader stopped making progress");
             }
         }
 
@@ -121,6 +127,7 @@ public sealed partial class ChatFanOutTests(ITestOutputHelper output)
         private readonly byte[] _buffer = new byte[64 * 1024];
         private int _start;
         private int _end;
+        private int _progress;
 
         public Member(IPEndPoint server)
         {
@@ -130,10 +137,14 @@ public sealed partial class ChatFanOutTests(ITestOutputHelper output)
 
         public Socket Socket { get; }
 
+        // Lines of the current broadcast read so far.
+        public int Progress => Volatile.Read(ref _progress);
+
         // Reads until the broadcaster's line "tag NNNNNNNN" number count-1 came, checking each is the next one.
         public int ReadBroadcast(string tag, int count)
         {
             int next = 0;
+            Volatile.Write(ref _progress, 0);
             string prefix = $": {tag} ";
             while (next < count)
             {
@@ -147,6 +158,7 @@ public sealed partial class ChatFanOutTests(ITestOutputHelper output)
                 int number = int.Parse(line.AsSpan(at + prefix.Length, 8), System.Globalization.CultureInfo.InvariantCulture);
                 Assert.Equal(next, number);
                 next++;
+                Volatile.Write(ref _progress, next);
             }
 
             return next;
