@@ -42,6 +42,7 @@ public abstract class TcpConnection : LoopHandler
     private bool _writable = true;      // false from the high watermark down to the low one
     private bool _writabilityReported = true;
     private bool _writabilityReportPending;
+    private bool _receivePaused;        // a subclass asked to stop reading (its own buffer is full)
     private TimerHandle? _closeTimer;   // the deadline of Draining, then of Lingering
     private TimerHandle? _idleTimer;
     private long _idleTicks;            // 0: no idle timeout
@@ -93,7 +94,7 @@ public abstract class TcpConnection : LoopHandler
     public sealed override SafeHandle Handle => _handle;
 
     /// <inheritdoc/>
-    public sealed override bool WantsToReceive => _state is TcpConnectionState.Open or TcpConnectionState.Lingering;
+    public sealed override bool WantsToReceive => (_state == TcpConnectionState.Open && !_receivePaused) || _state == TcpConnectionState.Lingering;
 
     /// <inheritdoc/>
     public sealed override bool WantsToSend => !_outgoing.IsEmpty;
@@ -117,7 +118,7 @@ public abstract class TcpConnection : LoopHandler
         }
 
         Span<byte> buffer = Loop.ReceiveBuffer;
-        for (int reads = 0; reads < _options.MaxReadsPerTurn && _state == TcpConnectionState.Open; reads++)
+        for (int reads = 0; reads < _options.MaxReadsPerTurn && _state == TcpConnectionState.Open && !_receivePaused; reads++)
         {
             int n = SocketCalls.Receive(_handle, buffer, out SocketError error);
             if (n < 0)
@@ -294,6 +295,27 @@ public abstract class TcpConnection : LoopHandler
         }
     }
 
+    /// <summary>
+    /// Stops (or resumes) reading the peer for a subclass's own reasons (its receive buffer is full), apart from
+    /// the send queue's back-pressure; takes effect after the current read. Loop thread.
+    /// </summary>
+    private protected void SetReceivePaused(bool paused)
+    {
+        if (_receivePaused != paused)
+        {
+            _receivePaused = paused;
+            if (IsAttached && !IsClosed)
+            {
+                Loop.Update(this);
+            }
+        }
+    }
+
+    /// <summary>Called inside <see cref="HandleSend"/> when the queue has drained to the low watermark (no application code).</summary>
+    private protected virtual void OnBecameWritable()
+    {
+    }
+
     /// <summary>Returns what a framing subclass holds (inside <see cref="LoopHandler.Close"/>; no application code).</summary>
     private protected virtual void ReleaseBuffers()
     {
@@ -363,6 +385,7 @@ public abstract class TcpConnection : LoopHandler
             }
 
             ScheduleWritabilityReport();
+            OnBecameWritable();
         }
 
         if (_outgoing.IsEmpty && _state == TcpConnectionState.Draining)

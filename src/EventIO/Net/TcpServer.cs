@@ -48,6 +48,7 @@ public sealed class TcpServer : LoopHandler
     private long _sendQueueFull;
     private bool _listening = true;
     private bool _acceptPaused;
+    private bool _acceptHeld;                // an accept queue (AsyncTcpListener) is full
     private bool _exhausted;                 // inside an out-of-descriptors episode (logged once)
     private TimerHandle? _resumeTimer;
     private Action? _onDrained;
@@ -114,10 +115,30 @@ public sealed class TcpServer : LoopHandler
     public override SafeHandle Handle => _handle;
 
     /// <inheritdoc/>
-    public override bool WantsToReceive => _listening && !_acceptPaused;
+    public override bool WantsToReceive => _listening && !_acceptPaused && !_acceptHeld;
 
     /// <inheritdoc/>
     public override bool WantsToSend => false;
+
+    /// <summary>Set while an accept queue is full: the listener is not watched, clients wait in the kernel's backlog. Loop thread.</summary>
+    internal bool AcceptHeld
+    {
+        get => _acceptHeld;
+        set
+        {
+            if (_acceptHeld != value)
+            {
+                _acceptHeld = value;
+                if (IsAttached && _listening)
+                {
+                    Loop.Update(this);
+                }
+            }
+        }
+    }
+
+    /// <summary>Called on the loop thread once the listener has closed (<see cref="StopListening"/>, a shutdown, a close).</summary>
+    internal Action? ListeningStopped { get; set; }
 
     /// <summary>True while a descriptor is held in reserve for the out-of-descriptors path (for tests).</summary>
     internal bool HoldsSpareDescriptor => _listening && _reserve.HoldsSpare;
@@ -125,7 +146,7 @@ public sealed class TcpServer : LoopHandler
     /// <summary>Accepts up to <see cref="TcpServerOptions.AcceptBatch"/> pending connections.</summary>
     public override void HandleReceive()
     {
-        for (int i = 0; i < _options.AcceptBatch && _listening; i++)
+        for (int i = 0; i < _options.AcceptBatch && _listening && !_acceptHeld; i++)
         {
             SafeSocketHandle? client = _reserve.Accept(_handle, out SocketError error);
             if (client is null)
@@ -186,6 +207,7 @@ public sealed class TcpServer : LoopHandler
         _resumeTimer = null;
         _listener.Dispose();
         _reserve.Leave();
+        ListeningStopped?.Invoke();
     }
 
     /// <summary>
