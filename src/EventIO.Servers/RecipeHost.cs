@@ -218,7 +218,7 @@ public sealed class RecipeHost : IDisposable
                 RecipeHostLog.UdpTotals(_logger, name, received, sent, dropped, errors);
             }
 
-            UdpFibonacciServer[] fib = [.. servers.OfType<UdpFibonacciServer>()];
+            IFibonacciServer[] fib = [.. servers.OfType<IFibonacciServer>()];
             if (fib.Length > 0)
             {
                 long invalid = fib.Sum(s => s.InvalidRequests), busy = fib.Sum(s => s.BusyReplies);

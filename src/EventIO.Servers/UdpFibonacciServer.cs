@@ -16,7 +16,7 @@ namespace EventIO.Servers;
 /// n ≤ <see cref="InlineMaxN"/> is computed on the loop at once (tens of microseconds) instead of queueing
 /// behind heavy requests: <c>fib 1</c> is answered at once even while the pool is saturated.
 /// </remarks>
-public sealed class UdpFibonacciServer : UdpServer
+public sealed class UdpFibonacciServer : UdpServer, IFibonacciServer
 {
     /// <summary>The default largest n (45: about ten seconds of naive recursion).</summary>
     public const int DefaultMaxN = 45;

@@ -90,7 +90,15 @@ public sealed partial class EventLoop : IDisposable
     /// A scratch buffer lent to handlers: receive into it, consume the bytes before returning (not preserved
     /// between callbacks). Loop thread only. Sharing it is why an idle connection holds no receive buffer.
     /// </summary>
-    public Span<byte> ReceiveBuffer => _receiveBuffer;
+    /// <exception cref="InvalidOperationException">Not on the loop thread.</exception>
+    public Span<byte> ReceiveBuffer
+    {
+        get
+        {
+            ThrowIfNotOnLoopThread(); // shared by every handler: a read from another thread would race silently
+            return _receiveBuffer;
+        }
+    }
 
     internal int HandlerCount => _registry.Count;
 

@@ -85,7 +85,20 @@ public sealed class TcpServer : LoopHandler
     /// The connections accepted and not yet reported closed that live on the calling loop (with a single
     /// loop: all of them). Loop thread.
     /// </summary>
-    public IReadOnlySet<TcpConnection> Connections => ShardOf(EventLoop.Current)?.View ?? s_none;
+    /// <exception cref="InvalidOperationException">Called on a thread that is not running a loop, other than the server's loop thread.</exception>
+    public IReadOnlySet<TcpConnection> Connections
+    {
+        get
+        {
+            EventLoop? current = EventLoop.Current;
+            if (current is null && IsAttached)
+            {
+                Loop.ThrowIfNotOnLoopThread(); // a live set: enumerating it from another thread would race
+            }
+
+            return ShardOf(current)?.View ?? s_none;
+        }
+    }
 
     /// <summary>Connections accepted and not yet reported closed, on every loop. Any thread.</summary>
     public int ConnectionCount => Volatile.Read(ref _open);
@@ -189,6 +202,7 @@ public sealed class TcpServer : LoopHandler
     }
 
     /// <summary>Closes the listener; connections already accepted carry on. Idempotent. Loop thread.</summary>
+    /// <exception cref="InvalidOperationException">Not on the loop thread (while listening).</exception>
     public void StopListening()
     {
         if (!_listening)
@@ -222,8 +236,14 @@ public sealed class TcpServer : LoopHandler
     /// As <see cref="Shutdown(Action?)"/>, with <paramref name="drainTimeout"/> as every connection's flush
     /// deadline: a peer that never reads cannot hold the shutdown longer than that.
     /// </summary>
+    /// <exception cref="InvalidOperationException">Not on the loop thread.</exception>
     public void Shutdown(TimeSpan? drainTimeout, Action? onDrained = null)
     {
+        if (IsAttached)
+        {
+            Loop.ThrowIfNotOnLoopThread(); // also when the listener is already closed
+        }
+
         StopListening();
         _onDrained += onDrained;
         _draining = true;
