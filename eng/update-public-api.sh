@@ -4,7 +4,7 @@
 # Every change to the public surface then shows up in review as a change to those files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for project in src/EventIO/EventIO.csproj src/EventIO.Servers/EventIO.Servers.csproj; do
+for project in src/EventIO/EventIO.csproj src/EventIO.Servers/EventIO.Servers.csproj src/EventIO.Hosting/EventIO.Hosting.csproj; do
   dir=$(dirname "$project")
   out=$(dotnet build "$project" --no-incremental -v quiet 2>&1 || true)
   { grep -o "$dir/[^(]*([0-9,]*): error RS0017: Symbol '[^']*'" <<<"$out" || true; } | sed "s/.*error RS0017: Symbol '//; s/'\$//" | sort -u \

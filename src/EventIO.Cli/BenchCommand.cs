@@ -2,17 +2,19 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
+using System.Runtime.Versioning;
 using EventIO.Cli.Load;
 
 namespace EventIO.Cli;
 
 /// <summary><c>eventio bench tcp|udp</c>: a closed-loop load generator for echo servers, in the shape of echoload.</summary>
+[SupportedOSPlatform("linux")]
 internal static class BenchCommand
 {
     private const int MaxUdpPayload = 65507;
     private const long MaxBufferedBytes = 64L * 1024 * 1024; // size x pipeline, per connection
-    private const int DefaultUdpTimeoutMs = 200;
-    private const int DefaultTcpTimeoutMs = 5000;
+    private const double DefaultUdpTimeoutSeconds = 0.2;
+    private const double DefaultTcpTimeoutSeconds = 5;
 
     internal static Command Create()
     {
@@ -29,27 +31,46 @@ internal static class BenchCommand
         Option<int> pipeline = CommonOptions.Int("--pipeline", 1, 1, 65536, "Messages in flight per connection (1 = ping-pong).");
         Option<double> duration = CommonOptions.PositiveSeconds("--duration", 5, "Seconds measured.");
         Option<double> warmup = Seconds("--warmup", 1, "Seconds of load before measuring (not counted).");
-        Option<int?> timeout = TimeoutMilliseconds();
+        Option<double?> timeout = CommonOptions.OptionalSeconds(
+            "--timeout",
+            3600,
+            $"Seconds. UDP: no echo after this long and a datagram counts as lost and is sent again (default {DefaultUdpTimeoutSeconds}). TCP: connect timeout per connection (default {DefaultTcpTimeoutSeconds}).");
+        Option<string> format = OutputFormat();
 
         var command = new Command("bench", "Load an echo server: each connection keeps --pipeline messages in flight, verifies every echoed byte, and records round-trip times.")
         {
-            protocol, host, port, connections, size, pipeline, duration, warmup, timeout,
+            protocol, host, port, connections, size, pipeline, duration, warmup, timeout, format,
         };
+        command.Validators.Add(r =>
+        {
+            BenchProtocol mode;
+            int messageSize;
+            int depth;
+            try
+            {
+                mode = r.GetValue(protocol);
+                messageSize = r.GetValue(size);
+                depth = r.GetValue(pipeline);
+            }
+            catch (InvalidOperationException)
+            {
+                return; // one of them did not parse: that error is reported, this check has nothing to check
+            }
+
+            if (mode == BenchProtocol.Udp && messageSize > MaxUdpPayload)
+            {
+                r.AddError($"--size must be at most {MaxUdpPayload} for udp (the largest UDP datagram), got {messageSize}.");
+            }
+            else if ((long)messageSize * depth > MaxBufferedBytes)
+            {
+                r.AddError($"--size x --pipeline must be at most 64 MiB per connection (got {messageSize} x {depth}).");
+            }
+        });
         command.SetAction(r =>
         {
             BenchProtocol mode = r.GetValue(protocol);
             int messageSize = r.GetValue(size);
             int depth = r.GetValue(pipeline);
-            if (mode == BenchProtocol.Udp && messageSize > MaxUdpPayload)
-            {
-                return Fail($"bench udp: --size must be at most {MaxUdpPayload} (the largest UDP datagram), got {messageSize}.");
-            }
-
-            if ((long)messageSize * depth > MaxBufferedBytes)
-            {
-                return Fail($"bench: --size x --pipeline must be at most 64 MiB per connection (got {messageSize} x {depth}).");
-            }
-
             var settings = new BenchSettings(
                 mode,
                 new IPEndPoint(r.GetValue(host)!, r.GetValue(port)),
@@ -58,25 +79,41 @@ internal static class BenchCommand
                 depth,
                 TimeSpan.FromSeconds(r.GetValue(duration)),
                 TimeSpan.FromSeconds(r.GetValue(warmup)),
-                TimeSpan.FromMilliseconds(r.GetValue(timeout) ?? (mode == BenchProtocol.Udp ? DefaultUdpTimeoutMs : DefaultTcpTimeoutMs)));
+                TimeSpan.FromSeconds(r.GetValue(timeout) ?? (mode == BenchProtocol.Udp ? DefaultUdpTimeoutSeconds : DefaultTcpTimeoutSeconds)));
             try
             {
                 BenchResult result = LoadGenerator.Run(settings);
-                result.Print(Console.Out, Console.Error);
+                result.ReportProblems(Console.Error);
+                if (r.GetValue(format) == "json")
+                {
+                    result.WriteJson(Console.Out);
+                }
+                else
+                {
+                    result.Print(Console.Out);
+                }
+
                 return result.ExitCode;
             }
             catch (ClientException ex)
             {
-                return Fail(ex.Message);
+                Console.Error.WriteLine($"eventio: {ex.Message}");
+                return ExitCodes.Failure;
             }
         });
         return command;
     }
 
-    private static int Fail(string message)
+    // json: one object with every figure, for scripts (`eventio bench ... --format json | jq .rps`).
+    private static Option<string> OutputFormat()
     {
-        Console.Error.WriteLine($"eventio: {message}");
-        return 1;
+        var option = new Option<string>("--format")
+        {
+            Description = "text: readable lines and one key=value line (as echoload); json: one object with every figure, for scripts.",
+            DefaultValueFactory = _ => "text",
+        };
+        option.AcceptOnlyFromAmong("text", "json");
+        return option;
     }
 
     private static BenchProtocol ParseProtocol(ArgumentResult result)
@@ -89,7 +126,7 @@ internal static class BenchCommand
             case "UDP":
                 return BenchProtocol.Udp;
             default:
-                result.AddError($"bench: the protocol must be tcp or udp (got '{text}').");
+                result.AddError($"the protocol must be tcp or udp (got '{text}').");
                 return BenchProtocol.Tcp;
         }
     }
@@ -124,21 +161,6 @@ internal static class BenchCommand
             }
 
             return seconds;
-        },
-    };
-
-    private static Option<int?> TimeoutMilliseconds() => new("--timeout")
-    {
-        Description = $"Milliseconds. UDP: no echo after this long and a datagram counts as lost and is sent again (default {DefaultUdpTimeoutMs}). TCP: connect timeout per connection (default {DefaultTcpTimeoutMs}).",
-        CustomParser = result =>
-        {
-            string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int ms) || ms is < 1 or > 3_600_000)
-            {
-                result.AddError($"--timeout must be a whole number of milliseconds from 1 to 3600000 (got '{text}').");
-            }
-
-            return ms;
         },
     };
 }

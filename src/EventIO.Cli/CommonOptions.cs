@@ -22,6 +22,22 @@ internal static class CommonOptions
         return Int(name, defaultPort, 0, 65535, description);
     }
 
+    /// <summary>A port option, 0..65535, with no default (absent: null).</summary>
+    internal static Option<int?> OptionalPort(string name, string description) => new(name)
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value is < 0 or > 65535)
+            {
+                result.AddError($"{name} must be a whole number from 0 to 65535 (got '{text}').");
+            }
+
+            return value;
+        },
+    };
+
     /// <summary>An integer option with a default and an inclusive range; bad input gets a one-line error.</summary>
     internal static Option<int> Int(string name, int defaultValue, int min, int max, string description) => new(name)
     {
@@ -39,7 +55,7 @@ internal static class CommonOptions
         },
     };
 
-    /// <summary><c>--timeout SECONDS</c> for the clients.</summary>
+    /// <summary><c>--timeout SECONDS</c> for the clients. Every verb's <c>--timeout</c> is in seconds (fractions allowed).</summary>
     internal static Option<double> Timeout(double defaultSeconds) => PositiveSeconds("--timeout", defaultSeconds, "Seconds to wait for each reply before giving up with an error.");
 
     /// <summary>A positive number of seconds, at most an hour.</summary>

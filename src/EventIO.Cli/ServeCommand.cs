@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 using EventIO.Polling;
 using EventIO.Servers;
 using EventIO.Work;
@@ -9,6 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace EventIO.Cli;
 
 /// <summary><c>eventio serve</c>: the recipe's servers on every loop until Ctrl+C or SIGTERM.</summary>
+[SupportedOSPlatform("linux")]
 internal static class ServeCommand
 {
     private static readonly string s_serverList = string.Join(", ", RecipeServers.All.Select(d => d.Name));
@@ -41,8 +43,12 @@ internal static class ServeCommand
             DefaultValueFactory = _ => "handlers",
         };
         api.AcceptOnlyFromAmong("handlers", "async");
-        var backend = new Option<string>("--backend") { Description = "Readiness backend.", DefaultValueFactory = _ => "epoll" };
-        backend.AcceptOnlyFromAmong([.. Enum.GetNames<PollerBackend>().Where(n => n != nameof(PollerBackend.Default)).Select(n => n.ToLowerInvariant())]);
+        var backend = new Option<string>("--backend")
+        {
+            Description = "Event backend: epoll, poll, select (the recipe's), io_uring, or auto (io_uring where the kernel allows it, else epoll). Default: EVENTIO_BACKEND, else epoll.",
+            DefaultValueFactory = _ => "default",
+        };
+        backend.AcceptOnlyFromAmong([.. Enum.GetNames<PollerBackend>().Select(BackendName)]);
         var only = new Option<string[]>("--only")
         {
             Description = $"Start only these servers ({s_serverList}); repeat or separate with commas.",
@@ -62,7 +68,9 @@ internal static class ServeCommand
         Option<double?> idleTimeout = CommonOptions.OptionalSeconds("--idle-timeout", 86400, "Close TCP connections that send nothing for this many seconds (off by default).");
         Option<int> maxConnections = CommonOptions.Int("--max-connections", 0, 0, 10_000_000, "Most TCP connections open at once; extra clients are closed at once (0: no limit).");
         Option<int> slowMs = CommonOptions.Int("--slow-callback-ms", 100, 1, 3_600_000, "Log any handler or callback that holds the loop longer than this (ms).");
+        Option<double?> metricsInterval = CommonOptions.OptionalSeconds("--metrics-interval", 3600, "Log a one-line summary of the EventIO metrics every this many seconds (off by default; live: dotnet-counters monitor --counters EventIO -n eventio).");
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log messages shown (on stderr).", DefaultValueFactory = _ => LogLevel.Information };
+        Option<string> logFormat = LogFormat.CreateOption();
 
         var command = new Command("serve", "Run the recipe's servers on event loops (one per CPU): " + string.Join(", ", RecipeServers.All.Select(d => $"{d.Description} :{d.DefaultPort}")) + ".")
         {
@@ -73,7 +81,7 @@ internal static class ServeCommand
             command.Options.Add(port);
         }
 
-        foreach (Option option in new Option[] { loops, accept, api, udpBatch, workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, slowMs, logLevel })
+        foreach (Option option in new Option[] { loops, accept, api, udpBatch, workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, slowMs, metricsInterval, logLevel, logFormat })
         {
             command.Options.Add(option);
         }
@@ -92,27 +100,21 @@ internal static class ServeCommand
                 Workers = result.GetValue(workers),
                 WorkerPriority = Enum.Parse<WorkerPriority>(result.GetValue(workerPriority)!, ignoreCase: true),
                 FibMax = result.GetValue(fibMax),
-                Backend = Enum.Parse<PollerBackend>(result.GetValue(backend)!, ignoreCase: true),
+                Backend = Enum.GetValues<PollerBackend>().First(b => BackendName(b.ToString()) == result.GetValue(backend)),
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
                 IdleTimeout = result.GetValue(idleTimeout) is double idle ? TimeSpan.FromSeconds(idle) : Timeout.InfiniteTimeSpan,
                 MaxConnections = result.GetValue(maxConnections),
                 SlowCallbackThreshold = TimeSpan.FromMilliseconds(result.GetValue(slowMs)),
+                MetricsInterval = result.GetValue(metricsInterval) is double every ? TimeSpan.FromSeconds(every) : Timeout.InfiniteTimeSpan,
             };
-            return Serve(options, result.GetValue(logLevel));
+            return Serve(options, result.GetValue(logLevel), result.GetValue(logFormat)!);
         });
         return command;
     }
 
-    private static int Serve(RecipeHostOptions options, LogLevel level)
+    private static int Serve(RecipeHostOptions options, LogLevel level, string logFormat)
     {
-        using ILoggerFactory loggerFactory = LoggerFactory.Create(builder => builder
-            .SetMinimumLevel(level)
-            .AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss.fff ";
-            })
-            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        using ILoggerFactory loggerFactory = LoggerFactory.Create(builder => LogFormat.Configure(builder.SetMinimumLevel(level), logFormat));
         ILogger logger = loggerFactory.CreateLogger("eventio");
 
         RecipeHost host;
@@ -123,7 +125,7 @@ internal static class ServeCommand
         catch (ListenException ex)
         {
             Console.Error.WriteLine($"eventio: {ex.Message}");
-            return 1;
+            return ExitCodes.Failure;
         }
 
         using (host)
@@ -152,8 +154,11 @@ internal static class ServeCommand
         }
 
         Console.Error.WriteLine("eventio: stopped");
-        return 0;
+        return ExitCodes.Ok;
     }
+
+    // The CLI's spelling of a backend: epoll, poll, select, io_uring, auto.
+    private static string BackendName(string name) => name == nameof(PollerBackend.IoUring) ? "io_uring" : name.ToLowerInvariant();
 
     private static IEnumerable<string> Split(IEnumerable<string> values)
         => values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
+using EventIO.Diagnostics;
 using EventIO.Net;
 using EventIO.Work;
 using Microsoft.Extensions.Logging;
@@ -21,6 +23,7 @@ namespace EventIO.Servers;
 /// <para><b>Threading:</b> construct on one thread, then <see cref="Run"/> (the loops run on threads of their
 /// own, <c>loop-0</c>…); <see cref="RequestShutdown"/> from any thread (a signal handler, say).</para>
 /// </remarks>
+[SupportedOSPlatform("linux")]
 public sealed class RecipeHost : IDisposable
 {
     private readonly RecipeHostOptions _options;
@@ -28,6 +31,7 @@ public sealed class RecipeHost : IDisposable
     private readonly List<Listener> _listeners = [];
     private readonly Dictionary<string, LoopHandler[]> _servers = new(StringComparer.OrdinalIgnoreCase);
     private readonly ILogger _logger;
+    private MetricsSummary? _summary;
     private int _shutdownRequested;
     private int _draining; // during a shutdown: loops not yet through their close step, plus TCP servers still flushing
 
@@ -48,6 +52,8 @@ public sealed class RecipeHost : IDisposable
             {
                 Start(definition);
             }
+
+            ObserveAll();
         }
         catch
         {
@@ -69,13 +75,32 @@ public sealed class RecipeHost : IDisposable
     public WorkerPool? Pool => _context.PoolIfStarted;
 
     /// <summary>
+    /// The <c>EventIO</c> meter's instruments over every loop, server and the pool (servers tagged with their
+    /// table names: <c>tcp-echo</c>, …): what <c>dotnet-counters monitor --counters EventIO</c> shows.
+    /// </summary>
+    public EventIOMetrics Metrics { get; } = new();
+
+    /// <summary>
     /// Runs the loops until a shutdown completes (or <paramref name="cancellationToken"/> stops them at once), then
     /// logs each server's totals over every loop (Information): datagrams received, replies sent and dropped,
     /// connections accepted and turned away.
     /// </summary>
     public void Run(CancellationToken cancellationToken = default)
     {
-        Loops.Run(cancellationToken);
+        if (_options.MetricsInterval != Timeout.InfiniteTimeSpan)
+        {
+            _summary = new MetricsSummary(Metrics, _options.MetricsInterval, _logger);
+        }
+
+        try
+        {
+            Loops.Run(cancellationToken);
+        }
+        finally
+        {
+            _summary?.Dispose();
+        }
+
         LogTotals();
     }
 
@@ -104,6 +129,40 @@ public sealed class RecipeHost : IDisposable
         // fib(45) may take longer than any shutdown deadline.
         Pool?.Shutdown(TimeSpan.Zero);
         Loops.Dispose();
+        Metrics.Dispose();
+    }
+
+    /// <summary>Reads the meter and logs the summary line now (for tests); null unless <see cref="RecipeHostOptions.MetricsInterval"/> is set and running.</summary>
+    internal string? ReportMetricsNow() => _summary?.Report();
+
+    private void ObserveAll()
+    {
+        Metrics.Observe(Loops);
+        foreach ((string name, LoopHandler[] servers) in _servers)
+        {
+            foreach (LoopHandler server in servers)
+            {
+                if (server is TcpServer tcp)
+                {
+                    Metrics.Observe(tcp, name);
+                }
+                else if (server is UdpServer udp)
+                {
+                    Metrics.Observe(udp, name);
+                }
+            }
+
+            UdpFibonacciServer[] fib = [.. servers.OfType<UdpFibonacciServer>()];
+            if (fib.Length > 0)
+            {
+                FibonacciMetrics.Observe(Metrics, name, fib);
+            }
+        }
+
+        if (Pool is { } pool)
+        {
+            Metrics.Observe(pool, "workers");
+        }
     }
 
     // One server per loop, all on the port the first one bound (port 0: the one the kernel picked), or a

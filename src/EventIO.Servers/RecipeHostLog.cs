@@ -13,4 +13,7 @@ internal static partial class RecipeHostLog
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "{Server} totals: {Accepted} connections accepted, {Rejected} turned away, {IdleClosed} closed when idle, {QueueFull} closed for a full send queue, {AcceptPauses} accept pauses")]
     internal static partial void TcpTotals(ILogger logger, string server, long accepted, long rejected, long idleClosed, long queueFull, long acceptPauses);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "{Summary}")]
+    internal static partial void MetricsSummary(ILogger logger, string summary);
 }

@@ -1,10 +1,12 @@
 using System.Net;
+using System.Runtime.Versioning;
 using EventIO.Polling;
 using EventIO.Work;
 
 namespace EventIO.Servers;
 
 /// <summary>What <see cref="RecipeHost"/> starts and where; the defaults are the recipe's.</summary>
+[SupportedOSPlatform("linux")]
 public sealed class RecipeHostOptions
 {
     /// <summary>The address every server binds (127.0.0.1).</summary>
@@ -55,6 +57,9 @@ public sealed class RecipeHostOptions
     /// <summary>Log handlers and callbacks that hold the loop longer than this (100 ms).</summary>
     public TimeSpan SlowCallbackThreshold { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Log a one-line summary of the <c>EventIO</c> meter this often (off: <see cref="Timeout.InfiniteTimeSpan"/>).</summary>
+    public TimeSpan MetricsInterval { get; init; } = Timeout.InfiniteTimeSpan;
+
     /// <summary>The port <paramref name="server"/> binds: its entry in <see cref="Ports"/>, else its default.</summary>
     public int PortOf(ServerDefinition server)
     {
@@ -103,5 +108,9 @@ public sealed class RecipeHostOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(FibMax, Fibonacci.MaxComputable, nameof(FibMax));
         ArgumentOutOfRangeException.ThrowIfLessThan(ShutdownTimeout, TimeSpan.Zero, nameof(ShutdownTimeout));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxConnections, nameof(MaxConnections));
+        if (MetricsInterval != Timeout.InfiniteTimeSpan)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MetricsInterval, TimeSpan.Zero, nameof(MetricsInterval));
+        }
     }
 }

@@ -1,8 +1,14 @@
+using System.Runtime.Versioning;
 using EventIO.Net;
 
 namespace EventIO.Servers;
 
 /// <summary>The recipe's four servers, in start order: the table <c>eventio serve</c> is built from.</summary>
+/// <remarks>
+/// <b>Portability:</b> Linux only, as the servers its factories make. Reading the names and ports runs none of
+/// them, on any OS (the <c>eventio</c> clients do, to find the recipe's ports).
+/// </remarks>
+[SupportedOSPlatform("linux")]
 public static class RecipeServers
 {
     /// <summary>UDP time :14000, UDP echo :15000, TCP echo :16000, UDP Fibonacci :16000 (the recipe's ports).</summary>

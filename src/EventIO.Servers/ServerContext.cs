@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using EventIO.Net;
 using EventIO.Work;
 
@@ -7,6 +8,7 @@ namespace EventIO.Servers;
 /// What a <see cref="ServerDefinition.Create"/> factory may use: the host's options, the options its
 /// building blocks should take (shared limits, port sharing between loops), and the shared worker pool.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class ServerContext
 {
     private readonly Lazy<WorkerPool> _pool;

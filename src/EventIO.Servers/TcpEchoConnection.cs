@@ -1,9 +1,11 @@
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using EventIO.Net;
 
 namespace EventIO.Servers;
 
 /// <summary>The recipe's <c>TCPEchoClient</c>: sends back every byte it receives, with back-pressure.</summary>
+[SupportedOSPlatform("linux")]
 public sealed class TcpEchoConnection : TcpConnection
 {
     /// <summary>Wraps an accepted connection's handle.</summary>

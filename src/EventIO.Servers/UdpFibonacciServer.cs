@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Net;
+using System.Runtime.Versioning;
 using System.Text;
 using EventIO.Net;
 using EventIO.Work;
@@ -16,6 +17,7 @@ namespace EventIO.Servers;
 /// n ≤ <see cref="InlineMaxN"/> is computed on the loop at once (tens of microseconds) instead of queueing
 /// behind heavy requests: <c>fib 1</c> is answered at once even while the pool is saturated.
 /// </remarks>
+[SupportedOSPlatform("linux")]
 public sealed class UdpFibonacciServer : UdpServer, IFibonacciServer
 {
     /// <summary>The default largest n (45: about ten seconds of naive recursion).</summary>
@@ -33,6 +35,7 @@ public sealed class UdpFibonacciServer : UdpServer, IFibonacciServer
     private readonly WorkerPool _pool;
     private readonly int _maxN;
     private readonly byte[][] _errorReplies;
+    private readonly long[] _invalidByReason = new long[Enum.GetValues<FibonacciRequestError>().Length];
 
     /// <summary>Binds <paramref name="endPoint"/>; add the server to a loop to start.</summary>
     /// <param name="endPoint">Where to listen.</param>
@@ -62,18 +65,32 @@ public sealed class UdpFibonacciServer : UdpServer, IFibonacciServer
     /// </summary>
     public int PendingRequests { get; private set; }
 
+    /// <summary>Requests computed on the loop at once (n ≤ <see cref="InlineMaxN"/>). Loop thread (or any, for monitoring).</summary>
+    internal long InlineRequests { get; private set; }
+
+    /// <summary>Requests handed to the pool. Loop thread (or any, for monitoring).</summary>
+    internal long PooledRequests { get; private set; }
+
+    /// <summary>Requests answered <c>error: shutting down</c>. Loop thread (or any, for monitoring).</summary>
+    internal long ShutdownReplies { get; private set; }
+
+    /// <summary>Of <see cref="InvalidRequests"/>, those refused for <paramref name="reason"/>. Any thread, for monitoring.</summary>
+    internal long InvalidRequestsFor(FibonacciRequestError reason) => Volatile.Read(ref _invalidByReason[(int)reason]);
+
     /// <inheritdoc/>
     protected override void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote)
     {
         if (!FibonacciRequest.TryParseReason(datagram, _maxN, out int n, out FibonacciRequestError error))
         {
             InvalidRequests++;
+            _invalidByReason[(int)error]++;
             SendTo(_errorReplies[(int)error], remote);
             return;
         }
 
         if (n <= InlineMaxN)
         {
+            InlineRequests++;
             SendResult(Fibonacci.Compute(n), remote);
             return;
         }
@@ -84,6 +101,7 @@ public sealed class UdpFibonacciServer : UdpServer, IFibonacciServer
         {
             if (_pool.IsShutDown)
             {
+                ShutdownReplies++;
                 SendTo(s_shuttingDown, remote);
                 return;
             }
@@ -94,6 +112,7 @@ public sealed class UdpFibonacciServer : UdpServer, IFibonacciServer
         }
 
         PendingRequests++;
+        PooledRequests++;
     }
 
     private void Respond(Request request, WorkResult<long> result)
@@ -102,6 +121,7 @@ public sealed class UdpFibonacciServer : UdpServer, IFibonacciServer
         if (!result.IsSuccess)
         {
             // Cancelled: the pool shut down before a worker took it.
+            ShutdownReplies += result.Exception is OperationCanceledException ? 1 : 0;
             SendTo(result.Exception is OperationCanceledException ? s_shuttingDown : s_failed, request.Remote);
             return;
         }

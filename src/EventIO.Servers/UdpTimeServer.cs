@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.Versioning;
 using EventIO.Net;
 
 namespace EventIO.Servers;
@@ -7,6 +8,7 @@ namespace EventIO.Servers;
 /// The recipe's <c>UDPTimeServer</c>: answers every datagram with the local time in <c>ctime</c> form,
 /// <c>Tue Sep 18 14:29:23 2012</c> (24 ASCII bytes). Allocates nothing per datagram.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class UdpTimeServer : UdpServer
 {
     /// <summary>Binds <paramref name="endPoint"/>; add the server to a loop to start.</summary>

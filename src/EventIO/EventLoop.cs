@@ -100,6 +100,9 @@ public sealed partial class EventLoop : IDisposable
         }
     }
 
+    /// <summary>The io_uring backend, when the loop runs on it: the building blocks submit their own requests there.</summary>
+    internal IoUringPoller? Ring => _registry.Poller as IoUringPoller;
+
     internal int HandlerCount => _registry.Count;
 
     internal bool IsRunning => _ownership.IsActive;
@@ -252,8 +255,11 @@ public sealed partial class EventLoop : IDisposable
     private int RunTurn(int maxWaitMs)
     {
         _registry.SyncInterest();                                       // 1. tell the kernel what changed
-        int ready = _registry.Wait(_events, ComputeTimeout(maxWaitMs)); // 2. wait for readiness, a timer or a post
+        int timeoutMs = ComputeTimeout(maxWaitMs);
+        BeforeWait(Stopwatch.GetTimestamp());                           //    busy time ends here (EventLoop.Statistics.cs)
+        int ready = _registry.Wait(_events, timeoutMs);                 // 2. wait for readiness, a timer or a post
         _now = Stopwatch.GetTimestamp();
+        AfterWait(_now);
         _slow.StartTurn(_now);
         int work = Dispatch(ready);                                     // 3. receive before send, as the recipe
         work += RunDueTimers();                                         // 4. timers due now
@@ -282,7 +288,11 @@ public sealed partial class EventLoop : IDisposable
         int dispatched = 0;
         for (int i = 0; i < count; i++)
         {
-            if (_registry.TryResolve(_events[i], out Registration? reg, out Interest ready))
+            if (_events[i].Operation != 0)
+            {
+                dispatched += DispatchCompletion(_events[i]);
+            }
+            else if (_registry.TryResolve(_events[i], out Registration? reg, out Interest ready))
             {
                 dispatched += reg.IsInternal ? 0 : 1;
                 DispatchOne(reg, ready);
@@ -320,6 +330,32 @@ public sealed partial class EventLoop : IDisposable
         }
 
         _slow.EndCallback(handler);
+    }
+
+    // An io_uring request of a building block completed: to the owner that submitted it, under the same
+    // failure policy as a handler's readiness.
+    private int DispatchCompletion(in ReadyEvent ev)
+    {
+        if (!OperatingSystem.IsLinux() || Ring?.Completions.Resolve(ev.Token) is not { } owner)
+        {
+            return 0;
+        }
+
+        try
+        {
+            owner.OnCompletion(ev.Operation, ev.Result, ev.Flags);
+        }
+        catch (Exception ex) when (owner is IEventHandler handler && _registry.Find(handler) is not null)
+        {
+            OnHandlerFailed(handler, ex);
+        }
+        catch (Exception ex)
+        {
+            EventLoopLog.CallbackFailed(_logger, ex);
+        }
+
+        _slow.EndCallback(owner);
+        return 1;
     }
 
     private void Invoke(Action<object?> action, object? state)
@@ -375,11 +411,13 @@ public sealed partial class EventLoop : IDisposable
     {
         EventLoop? outer = _disposed ? throw new ObjectDisposedException(nameof(EventLoop)) : _ownership.Enter(this);
         InstallSynchronizationContext(); // an await inside a callback resumes on this loop
+        BusyFrom(Stopwatch.GetTimestamp());
         return outer;
     }
 
     private void Exit(EventLoop? outer)
     {
+        BusyUntil(Stopwatch.GetTimestamp());
         _stopRequested = false; // a stop is consumed by the Run or RunOnce it reached
         RestoreSynchronizationContext();
         _ownership.Exit(outer);

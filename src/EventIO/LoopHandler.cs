@@ -103,6 +103,14 @@ public abstract class LoopHandler : IEventHandler, IDisposable
     /// <summary>Runs after the closing callback returned: the building blocks settle their own books first, then <see cref="OnClosed"/>.</summary>
     private protected virtual void ReportClosed() => OnClosed();
 
+    /// <summary>
+    /// Before registration: the building blocks choose how they do their I/O on this loop (readiness, or
+    /// io_uring requests of their own), since the registry reads their wants next.
+    /// </summary>
+    private protected virtual void OnAttaching(EventLoop loop)
+    {
+    }
+
     /// <summary>Refuses a second loop before anything is registered.</summary>
     internal void EnsureAttachable(EventLoop loop)
     {
@@ -111,6 +119,8 @@ public abstract class LoopHandler : IEventHandler, IDisposable
         {
             throw new InvalidOperationException($"{GetType().Name} belongs to another loop; a handler is added to one loop only.");
         }
+
+        OnAttaching(loop);
     }
 
     /// <summary>Binds the handler to <paramref name="loop"/> once it is registered, and runs <see cref="OnAdded"/>.</summary>

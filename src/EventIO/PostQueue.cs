@@ -32,6 +32,9 @@ internal sealed class PostQueue : IDisposable
     /// <summary>The handler the loop registers so that a wake-up makes its poller return.</summary>
     internal IEventHandler Waker => _waker;
 
+    /// <summary>Actions queued and not yet taken into a batch. Any thread; may be stale.</summary>
+    internal int PendingCount => Volatile.Read(ref _count);
+
     /// <summary>True when nothing is queued (may be stale by the time the caller acts on it).</summary>
     internal bool IsEmpty => Volatile.Read(ref _count) == 0 && _batch.Count == 0;
 

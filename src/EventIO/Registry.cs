@@ -36,6 +36,9 @@ internal sealed class Registry : IDisposable
     /// <summary>The backend's name.</summary>
     internal string BackendName => _poller.Name;
 
+    /// <summary>The backend itself (the building blocks' io_uring requests go to it directly).</summary>
+    internal IPoller Poller => _poller;
+
     /// <summary>Registered handlers, the loop's own excluded.</summary>
     internal int Count { get; private set; }
 

@@ -50,25 +50,12 @@ internal sealed class SlowCallbackMonitor
             return;
         }
 
-        string name = callback is Delegate d ? NameOf(d) : callback.GetType().FullName ?? callback.GetType().Name;
+        string name = CallbackName.Of(callback);
         if (state is not null and not Delegate)
         {
             name += $" (state: {state.GetType().FullName})";
         }
 
         EventLoopLog.SlowCallback(_logger, name, elapsedTicks * 1000.0 / Stopwatch.Frequency, _thresholdTicks * 1000.0 / Stopwatch.Frequency);
-    }
-
-    // Type.Method of a delegate's target method; under NativeAOT without its metadata, the target's type.
-    private static string NameOf(Delegate callback)
-    {
-        try
-        {
-            return $"{callback.Method.DeclaringType?.FullName}.{callback.Method.Name}";
-        }
-        catch (NotSupportedException)
-        {
-            return callback.Target?.GetType().FullName ?? callback.GetType().FullName ?? "a callback";
-        }
     }
 }

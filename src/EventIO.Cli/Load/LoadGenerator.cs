@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 
 namespace EventIO.Cli.Load;
 
@@ -25,6 +26,7 @@ namespace EventIO.Cli.Load;
 /// loop can load a server here.</para>
 /// <para><b>Threading:</b> everything after set-up runs on the calling thread, inside the loop.</para>
 /// </remarks>
+[SupportedOSPlatform("linux")]
 internal static class LoadGenerator
 {
     private static readonly TimeSpan s_udpScanInterval = TimeSpan.FromMilliseconds(10);
@@ -234,7 +236,7 @@ internal static class LoadGenerator
 
             if (!socket.Poll(settings.Timeout, SelectMode.SelectWrite))
             {
-                throw SetupFailed(settings, index, $"no answer within {settings.Timeout.TotalMilliseconds:0} ms (is `eventio serve` running?)");
+                throw SetupFailed(settings, index, $"no answer within {settings.Timeout.TotalSeconds:0.###} s (is `eventio serve` running?)");
             }
 
             var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;

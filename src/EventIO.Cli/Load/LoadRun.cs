@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.Versioning;
 using HdrHistogram;
 
 namespace EventIO.Cli.Load;
@@ -12,6 +13,7 @@ namespace EventIO.Cli.Load;
 /// window, and its latency is recorded only if it was also sent inside it, so a stall during warm-up
 /// (JIT, connection set-up) does not leak into the percentiles.
 /// </remarks>
+[SupportedOSPlatform("linux")]
 internal sealed class LoadRun
 {
     private const int MaxReportedFailures = 5;

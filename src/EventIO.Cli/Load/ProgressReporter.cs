@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Runtime.Versioning;
 
 namespace EventIO.Cli.Load;
 
 /// <summary>One line on stderr every second of warm-up and measurement: elapsed time, the last second's rate, failures so far.</summary>
+[SupportedOSPlatform("linux")]
 internal sealed class ProgressReporter
 {
     private readonly LoadRun _run;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 using EventIO.Net;
 
 namespace EventIO.Cli.Load;
@@ -16,6 +17,7 @@ namespace EventIO.Cli.Load;
 /// preallocated buffer, and a share of one <c>epoll_wait</c>; no allocation. The kernel is asked for
 /// write readiness only while the socket buffer is full.
 /// </remarks>
+[SupportedOSPlatform("linux")]
 internal sealed class TcpLoadConnection : IEventHandler, IDisposable
 {
     private readonly LoadRun _run;

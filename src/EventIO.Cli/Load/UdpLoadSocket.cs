@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 using EventIO.Net;
 
 namespace EventIO.Cli.Load;
@@ -16,6 +17,7 @@ namespace EventIO.Cli.Load;
 /// slot is <c>(m - 1) % depth</c>: no search, whatever the depth. Every datagram carries the echoload
 /// message for <c>(socket, m)</c> and is verified whole.
 /// </remarks>
+[SupportedOSPlatform("linux")]
 internal sealed class UdpLoadSocket : IEventHandler, IDisposable
 {
     private const int MaxReadsPerEvent = 64;

@@ -54,7 +54,10 @@ public sealed class AsyncTcpListener : IAsyncEnumerable<AsyncTcpConnection>, IDi
         AcceptQueueCapacity = acceptQueueCapacity;
         _accept = new LoopValueTaskSource<AsyncTcpConnection>(loop);
         _pending = new PendingAccept(this);
-        Server = new TcpServer(endPoint, socket => AsyncTcpConnection.ForListener(socket, connectionOptions, AsyncTcpConnection.DefaultReceiveBufferLimit, Enqueue), serverOptions);
+        Server = new TcpServer(endPoint, socket => AsyncTcpConnection.ForListener(socket, connectionOptions, AsyncTcpConnection.DefaultReceiveBufferLimit, Enqueue), serverOptions)
+        {
+            HoldsAccepts = true, // io_uring too: accept through readiness, so a full queue holds at once
+        };
         Server.ListeningStopped = OnListeningStopped;
         try
         {

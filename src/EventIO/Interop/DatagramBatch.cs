@@ -137,11 +137,12 @@ internal sealed unsafe class DatagramBatch
     /// Sends every queued reply, in order. A reply the kernel refuses (an ICMP error reported on the socket,
     /// say) is dropped and the rest still go; when the socket buffer is full (EAGAIN) the rest are dropped.
     /// </summary>
-    /// <returns>The replies sent; <paramref name="dropped"/> is how many were not.</returns>
-    internal int Flush(int fd, out int dropped)
+    /// <returns>The replies sent; <paramref name="dropped"/> is how many were not, <paramref name="wouldBlock"/> of them because the buffer was full.</returns>
+    internal int Flush(int fd, out int dropped, out int wouldBlock)
     {
         int sent = 0, next = 0;
         dropped = 0;
+        wouldBlock = 0;
         while (next < _queued)
         {
             int n = SocketSyscalls.SendMany(fd, _replies + next, _queued - next);
@@ -152,7 +153,8 @@ internal sealed unsafe class DatagramBatch
             }
             else if (n == -Libc.EAGAIN)
             {
-                dropped += _queued - next; // the buffer is full: the rest would fail alike
+                wouldBlock = _queued - next; // the buffer is full: the rest would fail alike
+                dropped += wouldBlock;
                 break;
             }
             else

@@ -37,6 +37,18 @@ internal sealed class DescriptorReserve
         }
     }
 
+    /// <summary>True while more than one listener uses it (one server per loop on the same port).</summary>
+    internal bool IsShared
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _users > 1;
+            }
+        }
+    }
+
     /// <summary>A listener starts using the reserve.</summary>
     internal void Join()
     {

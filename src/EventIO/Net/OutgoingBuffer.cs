@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace EventIO.Net;
@@ -6,8 +5,9 @@ namespace EventIO.Net;
 /// <summary>
 /// The unsent bytes of one connection: a queue of pooled fixed-size segments. Appending copies into
 /// the tail segment (never a growing array copied on every send); sending reads the head segment;
-/// segments go back to <see cref="ArrayPool{T}.Shared"/> as soon as they are sent, so an idle
-/// connection holds none.
+/// segments go back to <see cref="SegmentPool"/> as soon as they are sent, so an idle
+/// connection holds none. Segments are pinned (the pinned object heap), so the kernel can be handed
+/// their address for a send it completes later.
 /// </summary>
 /// <remarks><b>Threading:</b> not thread-safe; owned by one connection on the loop thread.</remarks>
 internal sealed class OutgoingBuffer : IDisposable
@@ -103,14 +103,14 @@ internal sealed class OutgoingBuffer : IDisposable
             _head = 0;
         }
 
-        _ring[(_head + _segments) % _ring.Length] = ArrayPool<byte>.Shared.Rent(SegmentSize);
+        _ring[(_head + _segments) % _ring.Length] = SegmentPool.Rent(SegmentSize);
         _segments++;
         _tailLength = 0;
     }
 
     private void ReleaseHead()
     {
-        ArrayPool<byte>.Shared.Return(_ring[_head]!);
+        SegmentPool.Return(_ring[_head]!);
         _ring[_head] = null;
         _head = (_head + 1) % _ring.Length;
         _segments--;

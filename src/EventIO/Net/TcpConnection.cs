@@ -28,7 +28,7 @@ namespace EventIO.Net;
 /// <see cref="CloseWhenFlushed()"/> throw <see cref="InvalidOperationException"/> on another thread before
 /// changing anything.</para>
 /// </remarks>
-public abstract class TcpConnection : LoopHandler
+public abstract partial class TcpConnection : LoopHandler
 {
     private static readonly Action<object?> s_closeDeadline = static s => ((TcpConnection)s!).OnCloseDeadline();
     private static readonly Action<object?> s_checkIdle = static s => ((TcpConnection)s!).CheckIdle();
@@ -78,8 +78,8 @@ public abstract class TcpConnection : LoopHandler
     /// <summary>False from the moment <see cref="TcpConnectionOptions.HighWatermark"/> bytes are queued until the queue drains to the low watermark: slow your producers.</summary>
     public bool IsWritable => _writable;
 
-    /// <summary>Bytes accepted by <see cref="Send"/> and not yet written to the socket.</summary>
-    public long QueuedBytes => _outgoing.Length;
+    /// <summary>Bytes accepted by <see cref="Send"/> and not yet written to the socket (0 once closed: they were dropped).</summary>
+    public long QueuedBytes => IsClosed ? 0 : _outgoing.Length;
 
     /// <summary>Why the connection closed; <see cref="TcpCloseReason.None"/> while it is not closed.</summary>
     public TcpCloseReason CloseReason { get; private set; }
@@ -94,10 +94,10 @@ public abstract class TcpConnection : LoopHandler
     public sealed override SafeHandle Handle => _handle;
 
     /// <inheritdoc/>
-    public sealed override bool WantsToReceive => (_state == TcpConnectionState.Open && !_receivePaused) || _state == TcpConnectionState.Lingering;
+    public sealed override bool WantsToReceive => _ring is null && IsReading;
 
     /// <inheritdoc/>
-    public sealed override bool WantsToSend => !_outgoing.IsEmpty;
+    public sealed override bool WantsToSend => _ring is null && !_outgoing.IsEmpty;
 
     /// <summary>
     /// The connection's socket, for options and addresses; made on first use for an accepted connection
@@ -107,6 +107,11 @@ public abstract class TcpConnection : LoopHandler
 
     /// <summary>The server that accepted this connection, told when it closes.</summary>
     internal TcpServer? Owner { get; set; }
+
+    private int Descriptor => (int)_handle.DangerousGetHandle();
+
+    /// <summary>The loop's clock (<see cref="EventLoop.Now"/>) when the connection was added: the start of <c>eventio.tcp.connection.duration</c>.</summary>
+    internal long OpenedAt { get; private set; }
 
     /// <inheritdoc/>
     public sealed override void HandleReceive()
@@ -129,13 +134,11 @@ public abstract class TcpConnection : LoopHandler
 
             if (n == 0)
             {
-                _state = TcpConnectionState.PeerClosed;
-                OnPeerClosed();
+                EndOfStream();
                 return;
             }
 
-            _lastReceived = Loop.Now;
-            OnReceived(buffer[..n]);
+            Deliver(buffer[..n]);
             if (n < buffer.Length)
             {
                 return; // drained: skip the read that would only say EAGAIN
@@ -172,7 +175,7 @@ public abstract class TcpConnection : LoopHandler
             return false;
         }
 
-        if (_outgoing.IsEmpty && !data.IsEmpty)
+        if (_outgoing.IsEmpty && !data.IsEmpty && _ring is null)
         {
             int sent = SocketCalls.Send(_handle, data, out SocketError error);
             if (sent < 0 && error != SocketError.WouldBlock)
@@ -226,7 +229,7 @@ public abstract class TcpConnection : LoopHandler
 
         _state = TcpConnectionState.Draining;
         _closeTimer = Loop.CallLater(drainTimeout, s_closeDeadline, this);
-        Loop.Update(this); // stop reading
+        WantsChanged(); // stop reading
     }
 
     /// <summary>
@@ -258,12 +261,14 @@ public abstract class TcpConnection : LoopHandler
     /// <inheritdoc/>
     protected sealed override void OnAdded()
     {
+        OpenedAt = Loop.Now;
         if (_idleTicks > 0)
         {
             _lastReceived = Loop.Now;
             _idleTimer = Loop.CallAt(MonotonicClock.Add(_lastReceived, _idleTicks), s_checkIdle, this);
         }
 
+        StartRing();
         OnOpened();
     }
 
@@ -278,8 +283,20 @@ public abstract class TcpConnection : LoopHandler
 
         _closeTimer?.Cancel();
         _idleTimer?.Cancel();
-        _outgoing.Dispose();
-        ReleaseBuffers();
+        if (!_outgoing.IsEmpty)
+        {
+            Owner?.AddQueued(-_outgoing.Length); // dropped with the connection
+        }
+
+        if (_ring is null)
+        {
+            _outgoing.Dispose();
+            ReleaseBuffers();
+        }
+        else if (OperatingSystem.IsLinux())
+        {
+            CloseRing(); // what the kernel still uses is released with its last completion
+        }
     }
 
     /// <inheritdoc/>
@@ -306,7 +323,7 @@ public abstract class TcpConnection : LoopHandler
             _receivePaused = paused;
             if (IsAttached && !IsClosed)
             {
-                Loop.Update(this);
+                WantsChanged(); // readiness: re-read the wants; io_uring: cancel or re-arm the receive
             }
         }
     }
@@ -335,20 +352,22 @@ public abstract class TcpConnection : LoopHandler
     {
         bool wasEmpty = _outgoing.IsEmpty;
         _outgoing.Append(data);
+        Owner?.AddQueued(data.Length);
         if (_writable && _outgoing.Length >= _options.HighWatermark)
         {
             _writable = false;
+            Owner?.CountReadPause();
             if (_state == TcpConnectionState.Open)
             {
                 _state = TcpConnectionState.ReadPaused;
             }
 
             ScheduleWritabilityReport();
-            Loop.Update(this);
+            WantsChanged();
         }
         else if (wasEmpty)
         {
-            Loop.Update(this); // wants to send now
+            WantsChanged(); // wants to send now
         }
     }
 
@@ -370,18 +389,27 @@ public abstract class TcpConnection : LoopHandler
             }
 
             _outgoing.Consume(sent);
+            Owner?.AddQueued(-sent);
             if (sent < chunk.Length)
             {
                 break; // the socket buffer is full: skip the send that would only say EAGAIN
             }
         }
 
+        AfterSend();
+    }
+
+    // Bytes left the queue: writable again at the low watermark (reading again if it was paused), and a
+    // drained graceful close goes on.
+    private void AfterSend()
+    {
         if (!_writable && _outgoing.Length <= _options.LowWatermark)
         {
             _writable = true;
             if (_state == TcpConnectionState.ReadPaused)
             {
                 _state = TcpConnectionState.Open;
+                WantsChanged();
             }
 
             ScheduleWritabilityReport();
@@ -392,6 +420,35 @@ public abstract class TcpConnection : LoopHandler
         {
             FinishDrain();
         }
+    }
+
+    // Reading or sending may have changed: readiness asks the loop to re-read the wants; io_uring arms or
+    // cancels the receive, and submits a send.
+    private void WantsChanged()
+    {
+        if (_ring is null)
+        {
+            Loop.Update(this);
+        }
+        else if (OperatingSystem.IsLinux())
+        {
+            SyncRing();
+        }
+    }
+
+    // Only Open delivers input (unless a subclass paused it); Lingering reads to discard it.
+    private bool IsReading => (_state == TcpConnectionState.Open && !_receivePaused) || _state == TcpConnectionState.Lingering;
+
+    private void Deliver(ReadOnlySpan<byte> data)
+    {
+        _lastReceived = Loop.Now;
+        OnReceived(data);
+    }
+
+    private void EndOfStream()
+    {
+        _state = TcpConnectionState.PeerClosed;
+        OnPeerClosed();
     }
 
     // Draining is done: close now if the peer already ended its side, else send FIN and linger for the peer's.
@@ -412,7 +469,7 @@ public abstract class TcpConnection : LoopHandler
 
         _state = TcpConnectionState.Lingering;
         _closeTimer = Loop.CallLater(_options.LingerTimeout, s_closeDeadline, this);
-        Loop.Update(this);
+        WantsChanged();
     }
 
     // Lingering: read and drop until the peer's FIN (or an error), then close.

@@ -27,7 +27,7 @@ namespace EventIO.Net;
 /// it from.</para>
 /// <para><b>Threading:</b> construct anywhere; add it to a loop; everything else on that loop's thread.</para>
 /// </remarks>
-public sealed class TcpServer : LoopHandler
+public sealed partial class TcpServer : LoopHandler
 {
     private static readonly Action<object?> s_resumeAccepting = static s => ((TcpServer)s!).ResumeAccepting();
     private static readonly Action<object?> s_notifyIfDrained = static s => ((TcpServer)s!).NotifyIfDrained();
@@ -46,6 +46,8 @@ public sealed class TcpServer : LoopHandler
     private int _open;                       // connections accepted and not yet released, over every shard
     private long _idleClosed;
     private long _sendQueueFull;
+    private long _queuedBytes;               // over every connection; changed only off the fast path (a send that did not finish)
+    private long _readPauses;
     private bool _listening = true;
     private bool _acceptPaused;
     private bool _acceptHeld;                // an accept queue (AsyncTcpListener) is full
@@ -128,7 +130,7 @@ public sealed class TcpServer : LoopHandler
     public override SafeHandle Handle => _handle;
 
     /// <inheritdoc/>
-    public override bool WantsToReceive => _listening && !_acceptPaused && !_acceptHeld;
+    public override bool WantsToReceive => _listening && !_acceptPaused && !_acceptHeld && !_ringAccepts;
 
     /// <inheritdoc/>
     public override bool WantsToSend => false;
@@ -150,8 +152,27 @@ public sealed class TcpServer : LoopHandler
         }
     }
 
+    /// <summary>
+    /// Set (before the server is added) by an accept queue that holds accepting while full: the listener then
+    /// accepts through readiness on every backend, so a hold takes effect before the next accept (a multishot
+    /// accept on io_uring would accept on until its cancel reached the kernel).
+    /// </summary>
+    internal bool HoldsAccepts { get; init; }
+
     /// <summary>Called on the loop thread once the listener has closed (<see cref="StopListening"/>, a shutdown, a close).</summary>
     internal Action? ListeningStopped { get; set; }
+
+    /// <summary>Of <see cref="RejectedCount"/>, the clients turned away because the connection cap was reached. Loop thread (or after the loop has stopped).</summary>
+    internal long RejectedAtLimitCount { get; private set; }
+
+    /// <summary>Bytes queued by the connections' sends and not yet written, over every connection. Any thread.</summary>
+    internal long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
+    /// <summary>Times a connection reached its high watermark and stopped reading its peer. Any thread.</summary>
+    internal long ReadPauseCount => Interlocked.Read(ref _readPauses);
+
+    /// <summary>Where closed connections are reported for <c>eventio.tcp.connection.duration</c> (set by <see cref="Diagnostics.EventIOMetrics"/>).</summary>
+    internal Diagnostics.TcpServerMetrics? Metrics { get; set; }
 
     /// <summary>True while a descriptor is held in reserve for the out-of-descriptors path (for tests).</summary>
     internal bool HoldsSpareDescriptor => _listening && _reserve.HoldsSpare;
@@ -177,22 +198,7 @@ public sealed class TcpServer : LoopHandler
                 return;
             }
 
-            if (_exhausted)
-            {
-                _exhausted = false;
-                NetLog.AcceptResumed(Loop.Logger, _name);
-            }
-
-            if (_limit is not null && !_limit.TryAcquire())
-            {
-                RejectedCount++;
-                SocketCalls.Close(client); // accepted and closed at once: the client learns now, not after a backlog timeout
-                continue;
-            }
-
-            AcceptedCount++;
-            Interlocked.Increment(ref _open);
-            HandOff(client);
+            Accepted(client);
         }
     }
 
@@ -219,6 +225,7 @@ public sealed class TcpServer : LoopHandler
         _listening = false;
         _resumeTimer?.Cancel();
         _resumeTimer = null;
+        StopRingAccepts(); // a request keeps the listener's file alive until it ends: it is cancelled first
         _listener.Dispose();
         _reserve.Leave();
         ListeningStopped?.Invoke();
@@ -277,6 +284,7 @@ public sealed class TcpServer : LoopHandler
         }
 
         _shards = [.. shards];
+        StartRing();
         _targets = _options.ChildLoops is { } children ? [.. children.Select(c => _shards.First(s => ReferenceEquals(s.Loop, c)))] : [_shards[0]];
     }
 
@@ -296,6 +304,7 @@ public sealed class TcpServer : LoopHandler
     /// <summary>What accept does on EMFILE/ENFILE: shed the backlog, stop watching the listener, retry later.</summary>
     internal void PauseAccepting(SocketError error)
     {
+        StopRingAccepts();
         RejectedCount += _reserve.Shed(_handle, _options.AcceptBatch, MonotonicClock.ToTicks(_options.AcceptRetryDelay));
         _acceptPaused = true;
         AcceptPauseCount++;
@@ -313,6 +322,7 @@ public sealed class TcpServer : LoopHandler
     {
         ShardOf(connection.Loop)?.Remove(connection);
         _limit?.Release();
+        Metrics?.ConnectionClosed(connection);
         if (connection.CloseReason == TcpCloseReason.IdleTimeout)
         {
             Interlocked.Increment(ref _idleClosed);
@@ -334,6 +344,12 @@ public sealed class TcpServer : LoopHandler
             }
         }
     }
+
+    /// <summary>A connection's send queue grew (or shrank, negative) by <paramref name="bytes"/>: only where a send did not finish at once.</summary>
+    internal void AddQueued(long bytes) => Interlocked.Add(ref _queuedBytes, bytes);
+
+    /// <summary>A connection reached its high watermark and stopped reading.</summary>
+    internal void CountReadPause() => Interlocked.Increment(ref _readPauses);
 
     /// <summary>Makes the connection for an accepted socket, on the loop of <paramref name="shard"/>.</summary>
     internal void SetUp(SafeSocketHandle client, ConnectionShard shard)
@@ -431,6 +447,28 @@ public sealed class TcpServer : LoopHandler
         }
     }
 
+    // A client accepted, by accept4 or by the ring: counted, turned away at the cap, or handed to its loop.
+    private void Accepted(SafeSocketHandle client)
+    {
+        if (_exhausted)
+        {
+            _exhausted = false;
+            NetLog.AcceptResumed(Loop.Logger, _name);
+        }
+
+        if (_limit is not null && !_limit.TryAcquire())
+        {
+            RejectedCount++;
+            RejectedAtLimitCount++;
+            SocketCalls.Close(client); // accepted and closed at once: the client learns now, not after a backlog timeout
+            return;
+        }
+
+        AcceptedCount++;
+        Interlocked.Increment(ref _open);
+        HandOff(client);
+    }
+
     private void HandOff(SafeSocketHandle client)
     {
         ConnectionShard target = _targets[_nextTarget];
@@ -476,6 +514,7 @@ public sealed class TcpServer : LoopHandler
 
         _acceptPaused = false;
         Loop.Update(this);
+        ResumeRingAccepts();
     }
 
     private void NotifyIfDrained()

@@ -24,6 +24,9 @@ namespace EventIO.Net;
 /// </remarks>
 public abstract class UdpServer : LoopHandler
 {
+    private const int SolSocket = 1;   // SOL_SOCKET
+    private const int SoMemInfo = 55;  // SO_MEMINFO (Linux 4.6+)
+
     private static readonly ConditionalWeakTable<EventLoop, DatagramBatch> s_batches = new();
 
     private readonly Socket _socket;
@@ -88,6 +91,31 @@ public abstract class UdpServer : LoopHandler
     /// <summary>Datagrams longer than the loop's receive buffer, cut to fit and delivered so. Loop thread (or after the loop has stopped).</summary>
     public long TruncatedDatagrams { get; private set; }
 
+    /// <summary>Of <see cref="RepliesDropped"/>, those dropped because the socket's send buffer was full (EAGAIN).</summary>
+    internal long RepliesDroppedWouldBlock { get; private set; }
+
+    /// <summary>Of <see cref="RepliesDropped"/>, those dropped because the server was closed (by a callback of the batch, or before the send).</summary>
+    internal long RepliesDroppedClosed { get; private set; }
+
+    /// <summary>
+    /// Datagrams the kernel dropped before this server could read them (its receive buffer was full), as
+    /// <c>SO_MEMINFO</c> reports; null once closed or where the kernel does not say. One system call: for
+    /// monitoring, any thread.
+    /// </summary>
+    internal long? KernelDrops()
+    {
+        Span<byte> meminfo = stackalloc byte[9 * sizeof(uint)]; // SK_MEMINFO_DROPS is the 9th
+        try
+        {
+            int length = _socket.GetRawSocketOption(SolSocket, SoMemInfo, meminfo);
+            return length >= meminfo.Length ? BitConverter.ToUInt32(meminfo[(8 * sizeof(uint))..]) : null;
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            return null;
+        }
+    }
+
     /// <inheritdoc/>
     public sealed override SafeHandle Handle => _handle;
 
@@ -128,6 +156,7 @@ public abstract class UdpServer : LoopHandler
         if (IsClosed)
         {
             RepliesDropped++;
+            RepliesDroppedClosed++;
             return false;
         }
 
@@ -145,9 +174,10 @@ public abstract class UdpServer : LoopHandler
             }
         }
 
-        if (SocketCalls.SendTo(_handle, datagram, remote, out _) < 0)
+        if (SocketCalls.SendTo(_handle, datagram, remote, out SocketError error) < 0)
         {
             RepliesDropped++;
+            RepliesDroppedWouldBlock += error == SocketError.WouldBlock ? 1 : 0;
             return false;
         }
 
@@ -262,11 +292,14 @@ public abstract class UdpServer : LoopHandler
 
         if (IsClosed)
         {
-            RepliesDropped += batch.Discard(); // closed by a callback: nothing goes out
+            int discarded = batch.Discard(); // closed by a callback: nothing goes out
+            RepliesDropped += discarded;
+            RepliesDroppedClosed += discarded;
             return;
         }
 
-        RepliesSent += batch.Flush((int)_handle.DangerousGetHandle(), out int refused);
+        RepliesSent += batch.Flush((int)_handle.DangerousGetHandle(), out int refused, out int wouldBlock);
         RepliesDropped += refused;
+        RepliesDroppedWouldBlock += wouldBlock;
     }
 }

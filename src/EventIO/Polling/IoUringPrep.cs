@@ -85,6 +85,20 @@ internal static unsafe class IoUringPrep
     }
 
     /// <summary>
+    /// One IORING_OP_RECV on stream socket <paramref name="fd"/> into one buffer of provided group
+    /// <paramref name="bufferGroup"/>: at most one buffer's bytes, then the request ends (no F_MORE). Used where a
+    /// multishot receive could read too far ahead of a consumer that is falling behind.
+    /// </summary>
+    internal static void RecvOnce(ref Libc.io_uring_sqe sqe, int fd, ushort bufferGroup, ulong userData)
+    {
+        sqe.opcode = Libc.IORING_OP_RECV;
+        sqe.fd = fd;
+        sqe.flags = Libc.IOSQE_BUFFER_SELECT;
+        sqe.buf_group = bufferGroup;
+        sqe.user_data = userData;
+    }
+
+    /// <summary>
     /// IORING_OP_SEND of <paramref name="length"/> bytes at <paramref name="data"/> with MSG_NOSIGNAL. The result is
     /// the count sent, which on a stream socket may be short (the kernel waits for room once, then takes what
     /// fits): sending the rest is the caller's job. <paramref name="data"/> must stay valid until completion.

@@ -11,8 +11,8 @@ internal abstract class WorkItem
     /// <summary>The loop the callback runs on: the one whose thread queued the work.</summary>
     internal EventLoop Loop { get; }
 
-    /// <summary>Runs the work on a worker thread, capturing its result or exception.</summary>
-    internal abstract void Execute();
+    /// <summary>Runs the work on a worker thread, capturing its result or exception; false if it threw.</summary>
+    internal abstract bool Execute();
 
     /// <summary>Records that the work will never run (the pool shut down).</summary>
     internal abstract void Cancel();

@@ -10,15 +10,17 @@ internal sealed class WorkItem<TState, TResult>(
     private TResult? _result;
     private Exception? _exception;
 
-    internal override void Execute()
+    internal override bool Execute()
     {
         try
         {
             _result = work(state);
+            return true;
         }
         catch (Exception ex)
         {
             _exception = ex;
+            return false;
         }
     }
 

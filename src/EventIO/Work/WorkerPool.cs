@@ -34,6 +34,9 @@ public sealed partial class WorkerPool : IDisposable
     private int _queued; // _queue.Count, written under _gate, readable without it
     private volatile bool _shutdown; // written under _gate; read without it by IsShutDown
     private int _running;
+    private long _completed; // items run, failed ones included
+    private long _failed;    // items whose work threw
+    private long _rejected;  // TryRun refused: the queue was full
 
     /// <summary>
     /// Starts <paramref name="workerCount"/> workers (16, as the recipe; 1..1024) with a queue of
@@ -98,6 +101,15 @@ public sealed partial class WorkerPool : IDisposable
     /// <summary>Items being run by a worker now. Any thread.</summary>
     internal int RunningCount => Volatile.Read(ref _running);
 
+    /// <summary>Items a worker has run (failed ones included). Any thread.</summary>
+    internal long CompletedCount => Interlocked.Read(ref _completed);
+
+    /// <summary>Items whose work threw. Any thread.</summary>
+    internal long FailedCount => Interlocked.Read(ref _failed);
+
+    /// <summary>Items <see cref="TryRun{TState, TResult}"/> refused because the queue was full (not counting refusals after shutdown). Any thread.</summary>
+    internal long RejectedCount => Interlocked.Read(ref _rejected);
+
     /// <summary>
     /// Queues <paramref name="work"/>; <paramref name="onCompleted"/> later runs on the calling loop's thread
     /// with its result or exception.
@@ -126,14 +138,14 @@ public sealed partial class WorkerPool : IDisposable
             ?? throw new InvalidOperationException("WorkerPool.TryRun must be called on a loop thread: the callback runs on the loop that queued the work.");
         if (IsFull || _shutdown)
         {
-            return false; // refused before anything is built: a flood of refused work allocates nothing
+            return Refuse(); // refused before anything is built: a flood of refused work allocates nothing
         }
 
         lock (_gate)
         {
             if (_shutdown || _queue.Count >= QueueCapacity)
             {
-                return false;
+                return Refuse();
             }
 
             _queue.Enqueue(new WorkItem<TState, TResult>(loop, state, work, onCompleted));
@@ -172,6 +184,16 @@ public sealed partial class WorkerPool : IDisposable
 
     /// <summary>Same as <see cref="Shutdown"/> with a 5 second deadline.</summary>
     public void Dispose() => Shutdown(TimeSpan.FromSeconds(5));
+
+    private bool Refuse()
+    {
+        if (!_shutdown)
+        {
+            Interlocked.Increment(ref _rejected);
+        }
+
+        return false;
+    }
 
     private WorkItem[] StopAndTakeQueued()
     {
@@ -284,8 +306,14 @@ public sealed partial class WorkerPool : IDisposable
             }
 
             Interlocked.Increment(ref _running);
-            item.Execute();
+            bool succeeded = item.Execute();
             Interlocked.Decrement(ref _running);
+            Interlocked.Increment(ref _completed);
+            if (!succeeded)
+            {
+                Interlocked.Increment(ref _failed);
+            }
+
             item.PostCompletion(); // false only when its loop is gone: nobody is left to tell
         }
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using EventIO.Tests.Infrastructure;
 
@@ -46,7 +47,7 @@ public sealed partial class BenchCommandTests
         string port = UnusedPort(protocol == "tcp" ? SocketType.Stream : SocketType.Dgram);
 
         var stopwatch = Stopwatch.StartNew();
-        using CliProcess bench = CliProcess.Run("bench", protocol, "--port", port, "--duration", "1", "--timeout", "1000");
+        using CliProcess bench = CliProcess.Run("bench", protocol, "--port", port, "--duration", "1", "--timeout", "1");
         TimeSpan took = stopwatch.Elapsed;
 
         Assert.Equal(1, bench.ExitCode);
@@ -71,14 +72,40 @@ public sealed partial class BenchCommandTests
     [InlineData("tcp")]
     [InlineData("sctp", "--port", "9")]
     [InlineData("udp", "--port", "9", "--size", "70000")]
-    public void Bench_BadOptions_AreRefusedWithAOneLineErrorAndNonZeroExit(params string[] args)
+    [InlineData("tcp", "--port", "9", "--size", "1048576", "--pipeline", "65")]
+    [InlineData("tcp", "--port", "9", "--format", "xml")]
+    public void Bench_BadOptions_AreAUsageError(params string[] args)
     {
         using CliProcess bench = CliProcess.Run(["bench", .. args]);
-        Assert.NotEqual(0, bench.ExitCode);
-        string error = bench.StandardError.Trim();
-        Assert.False(string.IsNullOrWhiteSpace(error), "expected an error message on stderr");
-        Assert.DoesNotContain('\n', error);
+        UsageErrors.AssertUsageError(bench, "eventio bench");
         Assert.DoesNotContain("rps=", bench.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bench_FormatJson_PrintsOneObjectWithEveryFigure()
+    {
+        using CliProcess serve = CliProcess.Start("serve", "--only", "udp-echo", "--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0");
+        string port = ReadPort(serve, "udp-echo");
+
+        using CliProcess bench = CliProcess.Run("bench", "udp", "--port", port, "--connections", "2", "--duration", "0.5", "--warmup", "0", "--timeout", "0.5", "--format", "json");
+
+        Assert.True(bench.ExitCode == 0, $"exit code {bench.ExitCode}; stderr: {bench.StandardError}");
+        string line = Assert.Single(bench.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        using var json = JsonDocument.Parse(line);
+        JsonElement root = json.RootElement;
+        Assert.Equal("udp", root.GetProperty("mode").GetString());
+        Assert.Equal(int.Parse(port, CultureInfo.InvariantCulture), root.GetProperty("port").GetInt32());
+        Assert.Equal(0.5, root.GetProperty("timeout_s").GetDouble());
+        Assert.True(root.GetProperty("rps").GetDouble() > 0);
+        Assert.True(root.GetProperty("round_trips").GetInt64() > 0);
+        Assert.True(root.GetProperty("p50_us").GetDouble() <= root.GetProperty("max_us").GetDouble());
+        foreach (string key in (string[])["conns", "size", "pipeline", "secs", "connect_s", "mib_per_s", "samples", "p90_us", "p99_us", "p999_us", "mean_us", "errors", "mismatches", "lost", "late", "ended_early", "exit_code"])
+        {
+            Assert.True(root.TryGetProperty(key, out _), $"no '{key}' in {line}");
+        }
+
+        serve.Signal("TERM");
+        serve.WaitForExit(TestTimeouts.Scale(TimeSpan.FromSeconds(5)));
     }
 
     // A port that was free a moment ago and that nobody listens on now.

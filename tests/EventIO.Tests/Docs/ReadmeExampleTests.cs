@@ -34,6 +34,21 @@ public sealed class ReadmeExampleTests
         Assert.Contains("```csharp\n" + source + "\n```", readme, StringComparison.Ordinal);
     }
 
+    // The packages' README (docs/package-readme.md) shows the same handler example as the README.
+    [Fact]
+    public void PackageReadme_ShowsTheReadmesHandlerExample()
+    {
+        string root = RepositoryRoot();
+        string readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
+        string package = File.ReadAllText(Path.Combine(root, "docs", "package-readme.md")).ReplaceLineEndings("\n");
+        int start = package.IndexOf("```csharp\n", StringComparison.Ordinal);
+        int end = package.IndexOf("\n```\n", start, StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, "no C# example in docs/package-readme.md");
+        string example = package[start..(end + 4)];
+        Assert.Contains("class ShoutServer", example, StringComparison.Ordinal);
+        Assert.Contains(example, readme, StringComparison.Ordinal);
+    }
+
     private static string RepositoryRoot()
     {
         string? dir = AppContext.BaseDirectory;

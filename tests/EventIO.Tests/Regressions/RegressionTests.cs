@@ -161,7 +161,7 @@ public sealed class RegressionTests
     {
         using var loopThread = new LoopThread();
         TcpServer server = ServerTestSupport.Start(loopThread, _ => new TcpServer(
-            Loopback.AnyPort, TcpEchoConnection.Create, new TcpServerOptions { AcceptRetryDelay = TimeSpan.FromMilliseconds(20) }));
+            Loopback.AnyPort, TcpEchoConnection.Create, new TcpServerOptions { AcceptRetryDelay = TestTimeouts.NothingHappens }));
         int timersBefore = loopThread.Invoke(() => loopThread.Loop.PendingTimers);
 
         loopThread.Invoke(() => server.PauseAccepting(SocketError.TooManyOpenSockets));
@@ -169,7 +169,7 @@ public sealed class RegressionTests
         loopThread.Invoke(server.StopListening);
 
         Assert.Equal(timersBefore, loopThread.Invoke(() => loopThread.Loop.PendingTimers)); // the retry is cancelled
-        Thread.Sleep(60); // past the retry delay: it must not run (what is asserted is that nothing happens)
+        Thread.Sleep(TestTimeouts.NothingHappens * 1.5); // past the retry delay: it must not run (what is asserted is that nothing happens)
         loopThread.Invoke(() => { });
         Assert.False(loopThread.Invoke(() => server.HoldsSpareDescriptor));
         Assert.False(loopThread.Invoke(() => server.IsListening));

@@ -19,12 +19,13 @@ namespace EventIO.Tests.Samples;
 [Collection(HostileHeavyDefinition.Name)]
 public sealed partial class ChatFanOutTests(ITestOutputHelper output)
 {
-    private const int Lines = 16 * 1024;   // 16 MiB of 1 KiB lines: four times the cap
+    private const int Lines = 24 * 1024;   // 24 MiB of 1 KiB lines: six times the cap
     private const int LineLength = 1000;
 
-    // One member's cap plus slack for the runtime's own noise. Without the cap the silent member's queue
-    // would hold every line: the whole 16 MiB.
-    private static readonly long s_allowedGrowth = TcpConnectionOptions.Default.MaxQueuedBytes + (4L << 20);
+    // One member's cap plus slack for the runtime's own noise (the chat makes strings for every line; with a fixed
+    // gen0 budget and pinned send segments the growth measures +4.3 MiB on both backends, run after run). Without
+    // the cap the silent member's queue would hold every line: the whole 24 MiB.
+    private static readonly long s_allowedGrowth = TcpConnectionOptions.Default.MaxQueuedBytes + (3L << 20);
 
     [Fact]
     public void OneMemberNeverReads_WhileAnotherBroadcastsMegabytes_MemoryStaysNearTheCap_TheOthersGetEveryLine()
@@ -52,7 +53,7 @@ public sealed partial class ChatFanOutTests(ITestOutputHelper output)
         output.WriteLine($"chat RSS: baseline {baseline / 1048576.0:F1} MiB, peak {peak / 1048576.0:F1} MiB (+{(peak - baseline) / 1048576.0:F2}; allowed +{s_allowedGrowth / 1048576.0:F1})");
         Assert.True(peak - baseline <= s_allowedGrowth, $"the chat grew by {(peak - baseline) / 1048576.0:F1} MiB: the silent member's queue was not capped");
 
-        // The silent member was dropped: once it finally reads, it finds the end of the stream, well short of 16 MiB.
+        // The silent member was dropped: once it finally reads, it finds the end of the stream, well short of the 24 MiB.
         long silentBytes = DrainUntilClosed(silent);
         output.WriteLine($"the silent member got {silentBytes / 1048576.0:F2} MiB before its connection closed");
         Assert.True(silentBytes < Lines * (long)LineLength / 2, $"the silent member got {silentBytes:N0} bytes");

@@ -11,7 +11,7 @@ namespace EventIO.Tests.Servers;
 internal static class ServerTestSupport
 {
     /// <summary>Every backend: the basic echo tests run on each.</summary>
-    public static TheoryData<PollerBackend> AllBackends => new() { PollerBackend.Default, PollerBackend.Poll, PollerBackend.Select };
+    public static TheoryData<PollerBackend> AllBackends => new() { PollerBackend.Default, PollerBackend.Poll, PollerBackend.Select, PollerBackend.IoUring };
 
     /// <summary>A generous deadline for the tests that move many megabytes or many clients.</summary>
     public static TimeSpan BulkDeadline => TestTimeouts.Scale(TimeSpan.FromSeconds(30));
