@@ -17,6 +17,7 @@ public sealed partial class EventLoop
     private LoopSynchronizationContext? _synchronizationContext;
     private LoopTaskScheduler? _taskScheduler;
     private LoopPipeScheduler? _pipeScheduler;
+    private LoopMemoryPool? _pipeMemory;
     private System.Threading.SynchronizationContext? _outerContext; // the thread's context before Enter
     private volatile bool _disposing;
 
@@ -68,6 +69,9 @@ public sealed partial class EventLoop
 
     /// <summary>The loop as a pipe scheduler: continuations posted to it (no allocation). Loop thread.</summary>
     internal PipeScheduler PipeScheduler => _pipeScheduler ??= new LoopPipeScheduler(this);
+
+    /// <summary>The blocks of this loop's connection pipes (made with the first pipe). Loop thread.</summary>
+    internal LoopMemoryPool PipeMemory => _pipeMemory ??= new LoopMemoryPool();
 
     /// <summary>True from the moment <see cref="Dispose"/> begins: new awaitable operations complete as cancelled at once.</summary>
     internal bool IsDisposing => _disposing;

@@ -29,21 +29,25 @@ internal sealed class ConnectionPipe : IDuplexPipe
     private readonly Pipe _output;
     private readonly Action _onInputFlushed;
     private ValueTask<FlushResult> _inputFlush;
+    private bool _inputFlushPending; // _inputFlush waits for the application to consume
     private bool _inputDone; // the input was completed, or its reader is gone: received bytes are dropped
 
     internal ConnectionPipe(AsyncTcpConnection connection, int receiveLimit)
     {
         _connection = connection;
         PipeScheduler loop = connection.Loop.PipeScheduler;
+        LoopMemoryPool memory = connection.Loop.PipeMemory; // reused blocks: no allocation per segment
 
         // Our ends (the input's writer, the output's reader) run inline: they are our code, on the loop thread.
         _input = new Pipe(new PipeOptions(
+            pool: memory,
             readerScheduler: loop,
             writerScheduler: PipeScheduler.Inline,
             pauseWriterThreshold: receiveLimit,
             resumeWriterThreshold: receiveLimit / 2,
             useSynchronizationContext: false));
         _output = new Pipe(new PipeOptions(
+            pool: memory,
             readerScheduler: PipeScheduler.Inline,
             writerScheduler: loop,
             pauseWriterThreshold: OutputPauseThreshold,
@@ -71,22 +75,13 @@ internal sealed class ConnectionPipe : IDuplexPipe
             return;
         }
 
-        PipeWriter writer = _input.Writer;
-        writer.Write(data);
-        ValueTask<FlushResult> flush = writer.FlushAsync();
-        if (flush.IsCompleted)
+        _input.Writer.Write(data);
+        if (_inputFlushPending)
         {
-            if (flush.Result.IsCompleted)
-            {
-                _inputDone = true; // the application completed its reader
-            }
-
-            return;
+            return; // io_uring: read on before the pause reached the kernel; flushed once the pending flush completes
         }
 
-        _connection.SetReceivingPaused(true);
-        _inputFlush = flush;
-        flush.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onInputFlushed); // inline scheduler: resumes inside the application's AdvanceTo
+        FlushInput();
     }
 
     /// <summary>The peer ended its side: the application's next read returns <c>IsCompleted</c> after what is buffered.</summary>
@@ -115,11 +110,41 @@ internal sealed class ConnectionPipe : IDuplexPipe
         _output.Writer.Complete();
     }
 
+    // Makes the written bytes readable; a full pipe pauses reading the peer until the application consumes.
+    private void FlushInput()
+    {
+        ValueTask<FlushResult> flush = _input.Writer.FlushAsync();
+        if (flush.IsCompleted)
+        {
+            if (flush.Result.IsCompleted)
+            {
+                _inputDone = true; // the application completed its reader
+            }
+
+            return;
+        }
+
+        _connection.SetReceivingPaused(true);
+        _inputFlushPending = true;
+        _inputFlush = flush;
+        flush.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onInputFlushed); // inline scheduler: resumes inside the application's AdvanceTo
+    }
+
     private void OnInputFlushed()
     {
         FlushResult result = _inputFlush.GetAwaiter().GetResult();
         _inputFlush = default;
+        _inputFlushPending = false;
         _inputDone |= result.IsCompleted;
+        if (!_inputDone && _input.Writer.UnflushedBytes > 0)
+        {
+            FlushInput(); // what arrived while the flush waited
+            if (_inputFlushPending)
+            {
+                return; // still full: stay paused
+            }
+        }
+
         _connection.SetReceivingPaused(false); // with the reader gone, keep reading (and dropping) to see the peer's end
     }
 
