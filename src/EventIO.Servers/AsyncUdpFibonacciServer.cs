@@ -16,7 +16,7 @@ namespace EventIO.Servers;
 /// n ≤ <see cref="UdpFibonacciServer.InlineMaxN"/> is computed on the loop at once; bad requests, and requests
 /// refused because the pool is full, are answered before anything is allocated.
 /// </remarks>
-public sealed class AsyncUdpFibonacciServer : UdpServer, IFibonacciServer
+public sealed class AsyncUdpFibonacciServer : UdpServer, IFibonacciCounters
 {
     private static readonly byte[] s_busy = "error: busy"u8.ToArray();
     private static readonly byte[] s_failed = "error: computation failed"u8.ToArray();
@@ -25,6 +25,10 @@ public sealed class AsyncUdpFibonacciServer : UdpServer, IFibonacciServer
     private readonly WorkerPool _pool;
     private readonly int _maxN;
     private readonly byte[][] _errorReplies;
+    private readonly long[] _invalidByReason = new long[Enum.GetValues<FibonacciRequestError>().Length];
+    private long _inline;
+    private long _pooled;
+    private long _shutdown;
 
     /// <summary>Binds <paramref name="endPoint"/>; add the server to a loop to start.</summary>
     /// <param name="endPoint">Where to listen.</param>
@@ -51,20 +55,33 @@ public sealed class AsyncUdpFibonacciServer : UdpServer, IFibonacciServer
     /// <inheritdoc/>
     public int PendingRequests { get; private set; }
 
+    LoopHandler IFibonacciCounters.Handler => this;
+
+    long IFibonacciCounters.InlineRequests => Volatile.Read(ref _inline);
+
+    long IFibonacciCounters.PooledRequests => Volatile.Read(ref _pooled);
+
+    long IFibonacciCounters.ShutdownReplies => Volatile.Read(ref _shutdown);
+
+    long IFibonacciCounters.InvalidRequestsFor(FibonacciRequestError reason) => Volatile.Read(ref _invalidByReason[(int)reason]);
+
     /// <inheritdoc/>
     protected override void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote)
     {
         if (!FibonacciRequest.TryParseReason(datagram, _maxN, out int n, out FibonacciRequestError error))
         {
             InvalidRequests++;
+            _invalidByReason[(int)error]++;
             SendTo(_errorReplies[(int)error], remote);
         }
         else if (n <= UdpFibonacciServer.InlineMaxN)
         {
+            _inline++;
             SendResult(Fibonacci.Compute(n), remote);
         }
         else if (_pool.IsShutDown)
         {
+            _shutdown++;
             SendTo(s_shuttingDown, remote);
         }
         else if (_pool.IsFull)
@@ -74,6 +91,7 @@ public sealed class AsyncUdpFibonacciServer : UdpServer, IFibonacciServer
         }
         else
         {
+            _pooled++;
             _ = AnswerAsync(n, CopyAddress(remote)); // never throws: every outcome is a reply
         }
     }
@@ -88,11 +106,13 @@ public sealed class AsyncUdpFibonacciServer : UdpServer, IFibonacciServer
         }
         catch (WorkerPoolFullException)
         {
+            _pooled--; // never reached the pool
             BusyReplies++; // another loop filled the queue since IsFull said no
             SendTo(s_busy, remote);
         }
         catch (OperationCanceledException)
         {
+            _shutdown++;
             SendTo(s_shuttingDown, remote); // the pool shut down before a worker took it
         }
         catch (Exception)

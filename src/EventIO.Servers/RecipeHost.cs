@@ -152,7 +152,7 @@ public sealed class RecipeHost : IDisposable
                 }
             }
 
-            UdpFibonacciServer[] fib = [.. servers.OfType<UdpFibonacciServer>()];
+            IFibonacciCounters[] fib = [.. servers.OfType<IFibonacciCounters>()];
             if (fib.Length > 0)
             {
                 FibonacciMetrics.Observe(Metrics, name, fib);
