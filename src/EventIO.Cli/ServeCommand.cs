@@ -37,6 +37,12 @@ internal static class ServeCommand
             DefaultValueFactory = _ => "idle",
         };
         workerPriority.AcceptOnlyFromAmong("idle", "low", "normal");
+        var api = new Option<string>("--api")
+        {
+            Description = "How the TCP echo and Fibonacci servers are written: handlers (callbacks) or async (async/await on the loop).",
+            DefaultValueFactory = _ => "handlers",
+        };
+        api.AcceptOnlyFromAmong("handlers", "async");
         var backend = new Option<string>("--backend")
         {
             Description = "Event backend: epoll, poll, select (the recipe's), io_uring, or auto (io_uring where the kernel allows it, else epoll). Default: EVENTIO_BACKEND, else epoll.",
@@ -75,7 +81,7 @@ internal static class ServeCommand
             command.Options.Add(port);
         }
 
-        foreach (Option option in new Option[] { loops, accept, udpBatch, workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, slowMs, metricsInterval, logLevel, logFormat })
+        foreach (Option option in new Option[] { loops, accept, api, udpBatch, workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, slowMs, metricsInterval, logLevel, logFormat })
         {
             command.Options.Add(option);
         }
@@ -89,6 +95,7 @@ internal static class ServeCommand
                 Loops = result.GetValue(loops),
                 AcceptMode = result.GetValue(accept) == "single" ? TcpAcceptMode.SingleAcceptor : TcpAcceptMode.ReusePort,
                 UdpBatchSize = result.GetValue(udpBatch),
+                Api = result.GetValue(api) == "async" ? ServerApi.Async : ServerApi.Handlers,
                 Ports = ports.ToDictionary(p => p.Key, p => result.GetValue(p.Value)),
                 Workers = result.GetValue(workers),
                 WorkerPriority = Enum.Parse<WorkerPriority>(result.GetValue(workerPriority)!, ignoreCase: true),

@@ -24,15 +24,15 @@ internal static class FibonacciMetrics
     ];
 
     /// <summary>Creates the instruments for <paramref name="servers"/> (the Fibonacci servers of every loop, named <paramref name="name"/>).</summary>
-    internal static void Observe(EventIOMetrics metrics, string name, IReadOnlyList<UdpFibonacciServer> servers)
+    internal static void Observe(EventIOMetrics metrics, string name, IReadOnlyList<IFibonacciCounters> servers)
     {
         metrics.Meter.CreateObservableCounter("eventio.fib.requests", () => Requests(metrics, name, servers), "{request}", "Fibonacci requests by eventio.outcome: inline (n ≤ 20, on the loop), pool, busy (queue full), invalid (by eventio.reason), shutting_down.");
         metrics.Meter.CreateObservableUpDownCounter("eventio.fib.pending_requests", () => servers.Select(s => new Measurement<long>(s.PendingRequests, Tags(metrics, name, s))), "{request}", "Requests handed to the pool and not yet answered.");
     }
 
-    private static IEnumerable<Measurement<long>> Requests(EventIOMetrics metrics, string name, IReadOnlyList<UdpFibonacciServer> servers)
+    private static IEnumerable<Measurement<long>> Requests(EventIOMetrics metrics, string name, IReadOnlyList<IFibonacciCounters> servers)
     {
-        foreach (UdpFibonacciServer server in servers)
+        foreach (IFibonacciCounters server in servers)
         {
             yield return Outcome(server.InlineRequests, "inline");
             yield return Outcome(server.PooledRequests, "pool");
@@ -55,10 +55,10 @@ internal static class FibonacciMetrics
         }
     }
 
-    private static TagList Tags(EventIOMetrics metrics, string name, UdpFibonacciServer server)
+    private static TagList Tags(EventIOMetrics metrics, string name, IFibonacciCounters server)
     {
         var tags = new TagList { { EventIOMetrics.ServerTag, name } };
-        if (server.IsAttached && metrics.NameOf(server.Loop) is { } loop)
+        if (server.Handler is { IsAttached: true } handler && metrics.NameOf(handler.Loop) is { } loop)
         {
             tags.Add(EventIOMetrics.LoopTag, loop);
         }

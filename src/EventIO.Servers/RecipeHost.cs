@@ -152,7 +152,7 @@ public sealed class RecipeHost : IDisposable
                 }
             }
 
-            UdpFibonacciServer[] fib = [.. servers.OfType<UdpFibonacciServer>()];
+            IFibonacciCounters[] fib = [.. servers.OfType<IFibonacciCounters>()];
             if (fib.Length > 0)
             {
                 FibonacciMetrics.Observe(Metrics, name, fib);
@@ -277,7 +277,7 @@ public sealed class RecipeHost : IDisposable
                 RecipeHostLog.UdpTotals(_logger, name, received, sent, dropped, errors);
             }
 
-            UdpFibonacciServer[] fib = [.. servers.OfType<UdpFibonacciServer>()];
+            IFibonacciServer[] fib = [.. servers.OfType<IFibonacciServer>()];
             if (fib.Length > 0)
             {
                 long invalid = fib.Sum(s => s.InvalidRequests), busy = fib.Sum(s => s.BusyReplies);

@@ -27,6 +27,9 @@ public sealed class RecipeHostOptions
     /// <summary>Datagrams per <c>recvmmsg</c> and replies per <c>sendmmsg</c> for the UDP servers (32; 1: one at a time).</summary>
     public int UdpBatchSize { get; init; } = 32;
 
+    /// <summary>How the TCP echo and Fibonacci servers are written: handlers (the default) or async/await.</summary>
+    public ServerApi Api { get; init; } = ServerApi.Handlers;
+
     /// <summary>Worker threads for the Fibonacci server (16, as the recipe).</summary>
     public int Workers { get; init; } = 16;
 
@@ -95,6 +98,11 @@ public sealed class RecipeHostOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(UdpBatchSize, 1, nameof(UdpBatchSize));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(UdpBatchSize, 64, nameof(UdpBatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(Workers, 1, nameof(Workers));
+        if (!Enum.IsDefined(Api))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Api), Api, "Unknown server API.");
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(WorkQueueCapacity, 1, nameof(WorkQueueCapacity));
         ArgumentOutOfRangeException.ThrowIfNegative(FibMax, nameof(FibMax));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(FibMax, Fibonacci.MaxComputable, nameof(FibMax));

@@ -16,8 +16,10 @@ public static class RecipeServers
     [
         new("udp-time", ServerProtocol.Udp, 14000, "time-port", "UDP time server", static (c, at) => new UdpTimeServer(at, c.UdpOptions)),
         new("udp-echo", ServerProtocol.Udp, 15000, "echo-port", "UDP echo server", static (c, at) => new UdpEchoServer(at, c.UdpOptions)),
-        new("tcp-echo", ServerProtocol.Tcp, 16000, "tcp-echo-port", "TCP echo server", static (c, at) => new TcpServer(at, TcpEchoConnection.Create, c.TcpOptions)),
-        new("udp-fib", ServerProtocol.Udp, 16000, "fib-port", "UDP Fibonacci server", static (c, at) => new UdpFibonacciServer(at, c.Pool, c.Options.FibMax, c.UdpOptions)),
+        new("tcp-echo", ServerProtocol.Tcp, 16000, "tcp-echo-port", "TCP echo server", static (c, at) => new TcpServer(at, c.Options.Api == ServerApi.Async ? AsyncTcpEcho.Factory : TcpEchoConnection.Create, c.TcpOptions)),
+        new("udp-fib", ServerProtocol.Udp, 16000, "fib-port", "UDP Fibonacci server", static (c, at) => c.Options.Api == ServerApi.Async
+            ? new AsyncUdpFibonacciServer(at, c.Pool, c.Options.FibMax, c.UdpOptions)
+            : new UdpFibonacciServer(at, c.Pool, c.Options.FibMax, c.UdpOptions)),
     ];
 
     /// <summary>The definition named <paramref name="name"/> (case-insensitive), or null.</summary>

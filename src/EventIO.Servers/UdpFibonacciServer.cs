@@ -18,7 +18,7 @@ namespace EventIO.Servers;
 /// behind heavy requests: <c>fib 1</c> is answered at once even while the pool is saturated.
 /// </remarks>
 [SupportedOSPlatform("linux")]
-public sealed class UdpFibonacciServer : UdpServer
+public sealed class UdpFibonacciServer : UdpServer, IFibonacciCounters
 {
     /// <summary>The default largest n (45: about ten seconds of naive recursion).</summary>
     public const int DefaultMaxN = 45;
@@ -76,6 +76,16 @@ public sealed class UdpFibonacciServer : UdpServer
 
     /// <summary>Of <see cref="InvalidRequests"/>, those refused for <paramref name="reason"/>. Any thread, for monitoring.</summary>
     internal long InvalidRequestsFor(FibonacciRequestError reason) => Volatile.Read(ref _invalidByReason[(int)reason]);
+
+    LoopHandler IFibonacciCounters.Handler => this;
+
+    long IFibonacciCounters.InlineRequests => InlineRequests;
+
+    long IFibonacciCounters.PooledRequests => PooledRequests;
+
+    long IFibonacciCounters.ShutdownReplies => ShutdownReplies;
+
+    long IFibonacciCounters.InvalidRequestsFor(FibonacciRequestError reason) => InvalidRequestsFor(reason);
 
     /// <inheritdoc/>
     protected override void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote)

@@ -17,9 +17,10 @@ namespace EventIO;
 /// have their wants re-read, and the kernel is told only what changed: a turn costs O(ready).</para>
 /// <para><b>Threading:</b> the loop thread is the one inside <see cref="Run"/> or <see cref="RunOnce"/>;
 /// before the loop first runs, the thread that created it; after, the thread that ran it last.
-/// <see cref="Post(Action)"/>, <see cref="Stop"/>, <see cref="TimerHandle.Cancel"/> and the read-only
-/// properties may be called from any thread; every other member throws
-/// <see cref="InvalidOperationException"/> on another thread instead of racing.</para>
+/// <see cref="Post(Action)"/>, <see cref="Stop"/>, <see cref="TimerHandle.Cancel"/>, <c>InvokeAsync</c> and the
+/// read-only properties may be called from any thread; every other member throws
+/// <see cref="InvalidOperationException"/> on another thread instead of racing. While the loop runs, its
+/// <see cref="SynchronizationContext"/> is current on its thread, so an <c>await</c> in a callback resumes there.</para>
 /// <para><b>Errors:</b> a handler that throws is logged, removed and closed; a throwing timer or posted
 /// action is logged; the loop carries on. A failing poller (anything but EINTR) is a broken invariant and
 /// is thrown out of <see cref="Run"/>.</para>
@@ -94,7 +95,15 @@ public sealed partial class EventLoop : IDisposable
     /// A scratch buffer lent to handlers: receive into it, consume the bytes before returning (not preserved
     /// between callbacks). Loop thread only. Sharing it is why an idle connection holds no receive buffer.
     /// </summary>
-    public Span<byte> ReceiveBuffer => _receiveBuffer;
+    /// <exception cref="InvalidOperationException">Not on the loop thread.</exception>
+    public Span<byte> ReceiveBuffer
+    {
+        get
+        {
+            ThrowIfNotOnLoopThread(); // shared by every handler: a read from another thread would race silently
+            return _receiveBuffer;
+        }
+    }
 
     /// <summary>The io_uring backend, when the loop runs on it: the building blocks submit their own requests there.</summary>
     internal IoUringPoller? Ring => _registry.Poller as IoUringPoller;
@@ -203,8 +212,10 @@ public sealed partial class EventLoop : IDisposable
     }
 
     /// <summary>
-    /// Closes every handler still registered, runs what was posted before (no action that <see cref="Post(Action)"/>
-    /// accepted is lost), drops the timers, releases poller and waker. After <see cref="Run"/> returns; any thread. Idempotent.
+    /// Closes every handler still registered, completes what is still awaited on the loop as cancelled
+    /// (<see cref="Delay"/>, <c>WorkerPool.RunAsync</c>, a connection's receive or send), runs what was posted
+    /// before (no action that <see cref="Post(Action)"/> accepted is lost), drops the timers, releases poller and
+    /// waker. After <see cref="Run"/> returns; any thread. Idempotent.
     /// </summary>
     /// <exception cref="InvalidOperationException">The loop is running (on another thread, or this is a callback of it).</exception>
     public void Dispose()
@@ -217,15 +228,17 @@ public sealed partial class EventLoop : IDisposable
         EventLoop? outer = Enter();
         try
         {
+            BeginDisposal(); // awaitable operations started from here on are cancelled at once
             foreach (IEventHandler handler in _registry.Handlers())
             {
                 _registry.Remove(handler);
                 CloseHandler(handler);
             }
 
+            CancelPendingOperations(); // no await on this loop is left hanging
             _posted.Close();
             _slow.StartTurn(Stopwatch.GetTimestamp());
-            for (int round = 0; round < DisposeDrainRounds && RunPosted() > 0; round++)
+            for (int round = 0; round < DisposeDrainRounds && RunPosted() + RunLateWork() > 0; round++)
             {
             }
 
@@ -236,6 +249,8 @@ public sealed partial class EventLoop : IDisposable
         {
             Exit(outer);
         }
+
+        AbandonLateWork(); // continuations still queued after the last round: the thread pool runs them
 
         _registry.Dispose();
         _posted.Dispose();
@@ -400,6 +415,7 @@ public sealed partial class EventLoop : IDisposable
     private EventLoop? Enter()
     {
         EventLoop? outer = _disposed ? throw new ObjectDisposedException(nameof(EventLoop)) : _ownership.Enter(this);
+        InstallSynchronizationContext(); // an await inside a callback resumes on this loop
         BusyFrom(Stopwatch.GetTimestamp());
         return outer;
     }
@@ -408,6 +424,7 @@ public sealed partial class EventLoop : IDisposable
     {
         BusyUntil(Stopwatch.GetTimestamp());
         _stopRequested = false; // a stop is consumed by the Run or RunOnce it reached
+        RestoreSynchronizationContext();
         _ownership.Exit(outer);
     }
 

@@ -42,6 +42,7 @@ public abstract partial class TcpConnection : LoopHandler
     private bool _writable = true;      // false from the high watermark down to the low one
     private bool _writabilityReported = true;
     private bool _writabilityReportPending;
+    private bool _receivePaused;        // a subclass asked to stop reading (its own buffer is full)
     private TimerHandle? _closeTimer;   // the deadline of Draining, then of Lingering
     private TimerHandle? _idleTimer;
     private long _idleTicks;            // 0: no idle timeout
@@ -122,7 +123,7 @@ public abstract partial class TcpConnection : LoopHandler
         }
 
         Span<byte> buffer = Loop.ReceiveBuffer;
-        for (int reads = 0; reads < _options.MaxReadsPerTurn && _state == TcpConnectionState.Open; reads++)
+        for (int reads = 0; reads < _options.MaxReadsPerTurn && _state == TcpConnectionState.Open && !_receivePaused; reads++)
         {
             int n = SocketCalls.Receive(_handle, buffer, out SocketError error);
             if (n < 0)
@@ -311,6 +312,27 @@ public abstract partial class TcpConnection : LoopHandler
         }
     }
 
+    /// <summary>
+    /// Stops (or resumes) reading the peer for a subclass's own reasons (its receive buffer is full), apart from
+    /// the send queue's back-pressure; takes effect after the current read. Loop thread.
+    /// </summary>
+    private protected void SetReceivePaused(bool paused)
+    {
+        if (_receivePaused != paused)
+        {
+            _receivePaused = paused;
+            if (IsAttached && !IsClosed)
+            {
+                WantsChanged(); // readiness: re-read the wants; io_uring: cancel or re-arm the receive
+            }
+        }
+    }
+
+    /// <summary>Called inside <see cref="HandleSend"/> when the queue has drained to the low watermark (no application code).</summary>
+    private protected virtual void OnBecameWritable()
+    {
+    }
+
     /// <summary>Returns what a framing subclass holds (inside <see cref="LoopHandler.Close"/>; no application code).</summary>
     private protected virtual void ReleaseBuffers()
     {
@@ -391,6 +413,7 @@ public abstract partial class TcpConnection : LoopHandler
             }
 
             ScheduleWritabilityReport();
+            OnBecameWritable();
         }
 
         if (_outgoing.IsEmpty && _state == TcpConnectionState.Draining)
@@ -413,8 +436,8 @@ public abstract partial class TcpConnection : LoopHandler
         }
     }
 
-    // Only Open delivers input; Lingering reads to discard it.
-    private bool IsReading => _state is TcpConnectionState.Open or TcpConnectionState.Lingering;
+    // Only Open delivers input (unless a subclass paused it); Lingering reads to discard it.
+    private bool IsReading => (_state == TcpConnectionState.Open && !_receivePaused) || _state == TcpConnectionState.Lingering;
 
     private void Deliver(ReadOnlySpan<byte> data)
     {

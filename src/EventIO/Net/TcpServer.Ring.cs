@@ -21,7 +21,7 @@ public sealed partial class TcpServer : ICompletionHandler, IRingStartable
     [SupportedOSPlatform("linux")]
     void IRingStartable.OnRingStarted(IoUringPoller ring)
     {
-        if (!_listening || IsClosed || _reserve.IsShared)
+        if (!_listening || IsClosed || _reserve.IsShared || HoldsAccepts)
         {
             return;
         }

@@ -50,6 +50,7 @@ public sealed partial class TcpServer : LoopHandler
     private long _readPauses;
     private bool _listening = true;
     private bool _acceptPaused;
+    private bool _acceptHeld;                // an accept queue (AsyncTcpListener) is full
     private bool _exhausted;                 // inside an out-of-descriptors episode (logged once)
     private TimerHandle? _resumeTimer;
     private Action? _onDrained;
@@ -86,7 +87,20 @@ public sealed partial class TcpServer : LoopHandler
     /// The connections accepted and not yet reported closed that live on the calling loop (with a single
     /// loop: all of them). Loop thread.
     /// </summary>
-    public IReadOnlySet<TcpConnection> Connections => ShardOf(EventLoop.Current)?.View ?? s_none;
+    /// <exception cref="InvalidOperationException">Called on a thread that is not running a loop, other than the server's loop thread.</exception>
+    public IReadOnlySet<TcpConnection> Connections
+    {
+        get
+        {
+            EventLoop? current = EventLoop.Current;
+            if (current is null && IsAttached)
+            {
+                Loop.ThrowIfNotOnLoopThread(); // a live set: enumerating it from another thread would race
+            }
+
+            return ShardOf(current)?.View ?? s_none;
+        }
+    }
 
     /// <summary>Connections accepted and not yet reported closed, on every loop. Any thread.</summary>
     public int ConnectionCount => Volatile.Read(ref _open);
@@ -116,10 +130,37 @@ public sealed partial class TcpServer : LoopHandler
     public override SafeHandle Handle => _handle;
 
     /// <inheritdoc/>
-    public override bool WantsToReceive => _listening && !_acceptPaused && !_ringAccepts;
+    public override bool WantsToReceive => _listening && !_acceptPaused && !_acceptHeld && !_ringAccepts;
 
     /// <inheritdoc/>
     public override bool WantsToSend => false;
+
+    /// <summary>Set while an accept queue is full: the listener is not watched, clients wait in the kernel's backlog. Loop thread.</summary>
+    internal bool AcceptHeld
+    {
+        get => _acceptHeld;
+        set
+        {
+            if (_acceptHeld != value)
+            {
+                _acceptHeld = value;
+                if (IsAttached && _listening)
+                {
+                    Loop.Update(this);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Set (before the server is added) by an accept queue that holds accepting while full: the listener then
+    /// accepts through readiness on every backend, so a hold takes effect before the next accept (a multishot
+    /// accept on io_uring would accept on until its cancel reached the kernel).
+    /// </summary>
+    internal bool HoldsAccepts { get; init; }
+
+    /// <summary>Called on the loop thread once the listener has closed (<see cref="StopListening"/>, a shutdown, a close).</summary>
+    internal Action? ListeningStopped { get; set; }
 
     /// <summary>Of <see cref="RejectedCount"/>, the clients turned away because the connection cap was reached. Loop thread (or after the loop has stopped).</summary>
     internal long RejectedAtLimitCount { get; private set; }
@@ -139,7 +180,7 @@ public sealed partial class TcpServer : LoopHandler
     /// <summary>Accepts up to <see cref="TcpServerOptions.AcceptBatch"/> pending connections.</summary>
     public override void HandleReceive()
     {
-        for (int i = 0; i < _options.AcceptBatch && _listening; i++)
+        for (int i = 0; i < _options.AcceptBatch && _listening && !_acceptHeld; i++)
         {
             SafeSocketHandle? client = _reserve.Accept(_handle, out SocketError error);
             if (client is null)
@@ -167,6 +208,7 @@ public sealed partial class TcpServer : LoopHandler
     }
 
     /// <summary>Closes the listener; connections already accepted carry on. Idempotent. Loop thread.</summary>
+    /// <exception cref="InvalidOperationException">Not on the loop thread (while listening).</exception>
     public void StopListening()
     {
         if (!_listening)
@@ -186,6 +228,7 @@ public sealed partial class TcpServer : LoopHandler
         StopRingAccepts(); // a request keeps the listener's file alive until it ends: it is cancelled first
         _listener.Dispose();
         _reserve.Leave();
+        ListeningStopped?.Invoke();
     }
 
     /// <summary>
@@ -200,8 +243,14 @@ public sealed partial class TcpServer : LoopHandler
     /// As <see cref="Shutdown(Action?)"/>, with <paramref name="drainTimeout"/> as every connection's flush
     /// deadline: a peer that never reads cannot hold the shutdown longer than that.
     /// </summary>
+    /// <exception cref="InvalidOperationException">Not on the loop thread.</exception>
     public void Shutdown(TimeSpan? drainTimeout, Action? onDrained = null)
     {
+        if (IsAttached)
+        {
+            Loop.ThrowIfNotOnLoopThread(); // also when the listener is already closed
+        }
+
         StopListening();
         _onDrained += onDrained;
         _draining = true;

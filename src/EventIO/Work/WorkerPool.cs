@@ -20,7 +20,7 @@ namespace EventIO.Work;
 /// other programs keep busy, idle-priority workers get almost no CPU; choose <see cref="WorkerPriority.Low"/>
 /// there.</para>
 /// </remarks>
-public sealed class WorkerPool : IDisposable
+public sealed partial class WorkerPool : IDisposable
 {
     /// <summary>The nice value of <see cref="WorkerPriority.Low"/> workers.</summary>
     public const int LowPriorityNice = 10;

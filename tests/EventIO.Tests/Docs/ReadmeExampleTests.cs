@@ -19,6 +19,27 @@ public sealed class ReadmeExampleTests
         Assert.Equal("HELLO, LOOP", Loopback.UdpRequest(client, (IPEndPoint)socket.LocalEndPoint!, "hello, loop"u8));
     }
 
+    [Fact]
+    public void AsyncShout_FromTheReadme_AnswersInUpperCase_AndTheReadmeShowsItAsBuilt()
+    {
+        using var loop = new LoopThread();
+        var server = loop.Invoke(() =>
+        {
+            var s = new EventIO.Net.TcpServer(Loopback.AnyPort, EventIO.Async.AsyncTcpConnection.Factory(AsyncShout.ServeAsync));
+            loop.Loop.Add(s);
+            return s;
+        });
+        using Socket client = Loopback.TcpConnect(server.LocalEndPoint);
+        client.Send("hello, await"u8);
+        Assert.Equal("HELLO, AWAIT"u8.ToArray(), Loopback.ReceiveExactly(client, 12));
+
+        string root = RepositoryRoot();
+        string readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
+        string source = File.ReadAllText(Path.Combine(root, "tests", "EventIO.Tests", "Docs", "AsyncShout.cs")).ReplaceLineEndings("\n");
+        string body = source[source.IndexOf("    // One task", StringComparison.Ordinal)..source.LastIndexOf('}')].TrimEnd();
+        Assert.Contains(body, readme, StringComparison.Ordinal);
+    }
+
     // The README's "Writing a TCP server" shows the chat sample's files whole; they are built and tested
     // (tests/EventIO.Tests/Samples), so the README must show them exactly as they are.
     [Theory]

@@ -24,7 +24,7 @@ namespace EventIO.Tests.Hostile;
 /// raised, so that the kernel never has a reason to drop one (the test is about parsing, not about UDP loss).
 /// </remarks>
 [Collection(HostileHeavyDefinition.Name)]
-public sealed class FibonacciServerFuzzTests(ITestOutputHelper output)
+public class FibonacciServerFuzzTests(ITestOutputHelper output)
 {
     private const int MaxN = 20;
     private const int RandomDatagrams = 10_000;
@@ -55,7 +55,7 @@ public sealed class FibonacciServerFuzzTests(ITestOutputHelper output)
         using var loopThread = new LoopThread();
         using var pool = new WorkerPool(workerCount: 2, queueCapacity: 1024);
         var serverOptions = new UdpServerOptions { ReceiveBufferSize = 4 * 1024 * 1024 };
-        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool, MaxN, serverOptions));
+        UdpServer server = ServerTestSupport.Start(loopThread, loop => CreateServer(pool, MaxN, serverOptions));
         long rcvbufErrorsBefore = HostileSupport.UdpReceiveBufferErrors();
 
         using var deadline = new CancellationTokenSource(ServerTestSupport.BulkDeadline);
@@ -76,7 +76,7 @@ public sealed class FibonacciServerFuzzTests(ITestOutputHelper output)
 
         TimeSpan elapsed = watch.Elapsed;
         (long received, long sent, long dropped, long invalidCounted, long busy) = loopThread.Invoke(() =>
-            (server.DatagramsReceived, server.RepliesSent, server.RepliesDropped, server.InvalidRequests, server.BusyReplies));
+            (server.DatagramsReceived, server.RepliesSent, server.RepliesDropped, Totals(server).InvalidRequests, Totals(server).BusyReplies));
         output.WriteLine($"seed {FibonacciFuzz.Seed}: {requests.Count} datagrams ({invalid} invalid, {requests.Sum(r => (long)r.Length)} bytes) in {elapsed.TotalSeconds:F1} s; server received {received}, sent {sent}, dropped {dropped}, busy {busy}");
 
         // Exactly one reply each, from the server's side too: nothing lost, nothing sent twice (each lane
@@ -144,4 +144,10 @@ public sealed class FibonacciServerFuzzTests(ITestOutputHelper output)
             Assert.Equal("3", Encoding.ASCII.GetString(buffer, 0, probe.ReceivedBytes));
         }
     }
+
+    /// <summary>The server under test: <see cref="UdpFibonacciServer"/>; <see cref="AsyncFibonacciServerFuzzTests"/> fuzzes <see cref="AsyncUdpFibonacciServer"/>.</summary>
+    protected virtual UdpServer CreateServer(WorkerPool pool, int maxN, UdpServerOptions? options)
+        => new UdpFibonacciServer(Loopback.AnyPort, pool, maxN, options);
+
+    private static IFibonacciServer Totals(UdpServer server) => (IFibonacciServer)server;
 }

@@ -15,8 +15,11 @@ namespace EventIO.Tests.Hostile;
 /// slots) while events for the previous owner may still be in flight.
 /// </summary>
 [Collection(HostileHeavyDefinition.Name)]
-public sealed class TcpChurnTests(ITestOutputHelper output)
+public class TcpChurnTests(ITestOutputHelper output)
 {
+    /// <summary>The echo under test: null for <see cref="EventIO.Servers.TcpEchoConnection"/>; <see cref="AsyncTcpChurnTests"/> runs the same tests on <see cref="EventIO.Servers.AsyncTcpEcho"/>.</summary>
+    protected virtual Func<SafeSocketHandle, TcpConnection>? Echo => null;
+
     private enum Ending
     {
         ResetAtOnce,
@@ -34,7 +37,7 @@ public sealed class TcpChurnTests(ITestOutputHelper output)
         const int Cycles = 5000;
         const int Seed = 5000;
         using var loopThread = new LoopThread(loops: loops);
-        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread);
+        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, Echo);
         var rng = new Random(Seed);
         var counts = new int[Enum.GetValues<Ending>().Length];
         TimeSpan budget = TestTimeouts.Scale(TimeSpan.FromSeconds(15));
@@ -96,7 +99,7 @@ public sealed class TcpChurnTests(ITestOutputHelper output)
         const int ConnectionsPerThread = 200;
         const int Seed = 808;
         using var loopThread = new LoopThread(loops: loops);
-        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread);
+        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, Echo);
         var failures = new ConcurrentQueue<string>();
         using var stop = new CancellationTokenSource(ServerTestSupport.BulkDeadline);
         int completed = 0;

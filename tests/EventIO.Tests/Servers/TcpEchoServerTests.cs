@@ -8,8 +8,11 @@ using EventIO.Tests.Infrastructure;
 namespace EventIO.Tests.Servers;
 
 /// <summary>End-to-end tests of <see cref="TcpServer"/> with <see cref="TcpEchoConnection"/>: echo, bulk transfer, half-close.</summary>
-public sealed class TcpEchoServerTests
+public class TcpEchoServerTests
 {
+    /// <summary>The echo under test: null for <see cref="TcpEchoConnection"/>; <see cref="AsyncTcpEchoServerTests"/> runs the same tests on <see cref="AsyncTcpEcho"/>.</summary>
+    protected virtual Func<System.Net.Sockets.SafeSocketHandle, TcpConnection>? Echo => null;
+
     public static TheoryData<PollerBackend> Backends => ServerTestSupport.AllBackends;
 
     [Theory]
@@ -17,7 +20,7 @@ public sealed class TcpEchoServerTests
     public void OneClient_GetsItsBytesEchoed_OnEveryBackend(PollerBackend backend)
     {
         using var loopThread = new LoopThread(backend);
-        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread);
+        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, Echo);
 
         using (Socket client = Loopback.TcpConnect(server.LocalEndPoint))
         {
@@ -44,7 +47,7 @@ public sealed class TcpEchoServerTests
     {
         const int Size = 10 * 1024 * 1024;
         using var loopThread = new LoopThread();
-        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread);
+        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, Echo);
         using Socket client = Loopback.TcpConnect(server.LocalEndPoint);
         using var cts = new CancellationTokenSource(ServerTestSupport.BulkDeadline);
         byte[] data = ServerTestSupport.RandomBytes(Size, 10);
@@ -71,7 +74,7 @@ public sealed class TcpEchoServerTests
     public void HalfClose_ClientStillReceivesEveryByte_ThenEndOfStream()
     {
         using var loopThread = new LoopThread();
-        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread);
+        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, Echo);
         using Socket client = Loopback.TcpConnect(server.LocalEndPoint);
         byte[] data = ServerTestSupport.RandomBytes(300_000, 3);
 
@@ -113,7 +116,7 @@ public sealed class TcpEchoServerTests
     public void HalfClose_WithNothingSent_GivesEndOfStreamAtOnce()
     {
         using var loopThread = new LoopThread();
-        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread);
+        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, Echo);
         using Socket client = Loopback.TcpConnect(server.LocalEndPoint);
 
         client.Shutdown(SocketShutdown.Send);
@@ -127,7 +130,7 @@ public sealed class TcpEchoServerTests
     {
         const int Clients = 20;
         using var loopThread = new LoopThread();
-        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread);
+        TcpServer server = ServerTestSupport.StartTcpEcho(loopThread, Echo);
         var clients = new List<Socket>();
         try
         {

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using EventIO.Net;
 using EventIO.Servers;
 using EventIO.Tests.Infrastructure;
 using EventIO.Work;
@@ -7,7 +8,7 @@ using EventIO.Work;
 namespace EventIO.Tests.Servers;
 
 /// <summary>End-to-end tests of <see cref="UdpFibonacciServer"/> with a real <see cref="WorkerPool"/>.</summary>
-public sealed class UdpFibonacciServerTests
+public class UdpFibonacciServerTests
 {
     /// <summary>Bad requests and a phrase the error reply must contain.</summary>
     public static TheoryData<byte[], string> BadRequests => new()
@@ -41,7 +42,7 @@ public sealed class UdpFibonacciServerTests
     {
         using var loopThread = new LoopThread();
         using var pool = new WorkerPool(2, 16);
-        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool));
+        UdpServer server = ServerTestSupport.Start(loopThread, loop => CreateServer(pool));
         using Socket client = Loopback.UdpClient();
 
         Assert.Equal(expected, Loopback.UdpRequest(client, server.LocalEndPoint, Encoding.ASCII.GetBytes(request)));
@@ -53,7 +54,7 @@ public sealed class UdpFibonacciServerTests
     {
         using var loopThread = new LoopThread();
         using var pool = new WorkerPool(2, 16);
-        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool));
+        UdpServer server = ServerTestSupport.Start(loopThread, loop => CreateServer(pool));
         using Socket client = Loopback.UdpClient();
 
         string reply = Loopback.UdpRequest(client, server.LocalEndPoint, request);
@@ -61,7 +62,7 @@ public sealed class UdpFibonacciServerTests
         Assert.StartsWith("error: ", reply, StringComparison.Ordinal);
         Assert.Contains(reason, reply, StringComparison.Ordinal);
         Assert.Equal("89", Loopback.UdpRequest(client, server.LocalEndPoint, "10"u8));
-        Assert.Equal(1, loopThread.Invoke(() => server.InvalidRequests));
+        Assert.Equal(1, loopThread.Invoke(() => Totals(server).InvalidRequests));
     }
 
     [Fact]
@@ -69,7 +70,7 @@ public sealed class UdpFibonacciServerTests
     {
         using var loopThread = new LoopThread();
         using var pool = new WorkerPool(2, 16);
-        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool));
+        UdpServer server = ServerTestSupport.Start(loopThread, loop => CreateServer(pool));
         using Socket client = Loopback.UdpClient();
 
         int count = 0;
@@ -82,7 +83,7 @@ public sealed class UdpFibonacciServerTests
         }
 
         Assert.Equal("89", Loopback.UdpRequest(client, server.LocalEndPoint, "10"u8));
-        Assert.Equal(count, loopThread.Invoke(() => server.InvalidRequests));
+        Assert.Equal(count, loopThread.Invoke(() => Totals(server).InvalidRequests));
         Assert.False(loopThread.Invoke(() => server.IsClosed));
     }
 
@@ -91,14 +92,14 @@ public sealed class UdpFibonacciServerTests
     {
         using var loopThread = new LoopThread();
         using var pool = new WorkerPool(2, 16);
-        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool, maxN: 30));
+        UdpServer server = ServerTestSupport.Start(loopThread, loop => CreateServer(pool, maxN: 30));
         using Socket client = Loopback.UdpClient();
         Assert.True(pool.Shutdown(TestTimeouts.Passing));
 
         Assert.Equal("error: shutting down", Loopback.UdpRequest(client, server.LocalEndPoint, "25"u8));
         Assert.Equal("89", Loopback.UdpRequest(client, server.LocalEndPoint, "10"u8));
-        Assert.Equal(0, loopThread.Invoke(() => server.BusyReplies));
-        Assert.Equal(0, loopThread.Invoke(() => server.PendingRequests));
+        Assert.Equal(0, loopThread.Invoke(() => Totals(server).BusyReplies));
+        Assert.Equal(0, loopThread.Invoke(() => Totals(server).PendingRequests));
     }
 
     [Fact]
@@ -106,7 +107,7 @@ public sealed class UdpFibonacciServerTests
     {
         using var loopThread = new LoopThread();
         using var pool = new WorkerPool(2, 16);
-        UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool, maxN: 20));
+        UdpServer server = ServerTestSupport.Start(loopThread, loop => CreateServer(pool, maxN: 20));
         using Socket client = Loopback.UdpClient();
 
         string refused = Loopback.UdpRequest(client, server.LocalEndPoint, "21"u8);
@@ -128,7 +129,7 @@ public sealed class UdpFibonacciServerTests
             Assert.True(loopThread.Invoke(() => pool.TryRun(() => release.Wait(TestTimeouts.Passing), r => blockerDone.SetResult(r.IsSuccess && r.Value))));
             Eventually.True(() => pool.RunningCount == 1 && pool.QueuedCount == 0);
 
-            UdpFibonacciServer server = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool));
+            UdpServer server = ServerTestSupport.Start(loopThread, loop => CreateServer(pool));
             using Socket first = Loopback.UdpClient();
             using Socket second = Loopback.UdpClient();
             using Socket third = Loopback.UdpClient();
@@ -142,7 +143,7 @@ public sealed class UdpFibonacciServerTests
             Assert.Equal("error: busy", Loopback.UdpRequest(third, server.LocalEndPoint, "27"u8));
             Assert.Equal("89", Loopback.UdpRequest(third, server.LocalEndPoint, "10"u8)); // small n: inline, never busy
             Assert.Equal(0, first.Available); // the queued request is not answered yet
-            Assert.Equal(2, loopThread.Invoke(() => server.BusyReplies));
+            Assert.Equal(2, loopThread.Invoke(() => Totals(server).BusyReplies));
 
             release.Set();
             Assert.True(await blockerDone.Task.DefaultTimeout(), "The blocking work item did not complete normally.");
@@ -151,7 +152,7 @@ public sealed class UdpFibonacciServerTests
             // With the pool free again, the refused clients are served.
             Assert.Equal("196418", Loopback.UdpRequest(second, server.LocalEndPoint, "26"u8));
             Assert.Equal("317811", Loopback.UdpRequest(third, server.LocalEndPoint, "27"u8));
-            Assert.Equal(2, loopThread.Invoke(() => server.BusyReplies));
+            Assert.Equal(2, loopThread.Invoke(() => Totals(server).BusyReplies));
         }
         finally
         {
@@ -167,7 +168,7 @@ public sealed class UdpFibonacciServerTests
         // Normal priority: the worker competes with the loop for the CPU (the harder case), and it is not
         // starved when the machine is busy, as an idle-policy worker would be.
         using var pool = new WorkerPool(2, 16, WorkerPriority.Normal);
-        UdpFibonacciServer fib = ServerTestSupport.Start(loopThread, loop => new UdpFibonacciServer(Loopback.AnyPort, pool));
+        UdpServer fib = ServerTestSupport.Start(loopThread, loop => CreateServer(pool));
         UdpEchoServer echo = ServerTestSupport.StartUdpEcho(loopThread);
         using Socket fibClient = Loopback.UdpClient();
         using Socket echoClient = Loopback.UdpClient();
@@ -188,4 +189,10 @@ public sealed class UdpFibonacciServerTests
 
         Assert.Equal("165580141", ServerTestSupport.ReceiveAscii(fibClient, fib.LocalEndPoint));
     }
+
+    /// <summary>The server under test: <see cref="UdpFibonacciServer"/>; <see cref="AsyncUdpFibonacciServerTests"/> runs the same tests on <see cref="AsyncUdpFibonacciServer"/>.</summary>
+    protected virtual UdpServer CreateServer(WorkerPool pool, int maxN = UdpFibonacciServer.DefaultMaxN, UdpServerOptions? options = null)
+        => new UdpFibonacciServer(Loopback.AnyPort, pool, maxN, options);
+
+    private static IFibonacciServer Totals(UdpServer server) => (IFibonacciServer)server;
 }
