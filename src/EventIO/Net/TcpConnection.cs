@@ -107,6 +107,9 @@ public abstract partial class TcpConnection : LoopHandler
     /// <summary>The server that accepted this connection, told when it closes.</summary>
     internal TcpServer? Owner { get; set; }
 
+    /// <summary>The peer address counted against the server's per-address cap (released with the connection), if any.</summary>
+    internal UInt128? LimitedAddress { get; set; }
+
     private int Descriptor => (int)_handle.DangerousGetHandle();
 
     /// <summary>The loop's clock (<see cref="EventLoop.Now"/>) when the connection was added: the start of <c>eventio.tcp.connection.duration</c>.</summary>
