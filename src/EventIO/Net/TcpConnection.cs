@@ -476,8 +476,11 @@ public abstract partial class TcpConnection : LoopHandler
 
     private void CheckIdle()
     {
+        // The loop's clock, not a fresh reading: a turn that resumes after SIGSTOP runs on the time it
+        // started with, and I/O waiting since is read in the next turn before the timers run again. A fresh
+        // reading here would close every connection whose bytes are waiting, as idle.
         long due = MonotonicClock.Add(_lastReceived, _idleTicks);
-        if (System.Diagnostics.Stopwatch.GetTimestamp() >= due)
+        if (Loop.Now >= due)
         {
             CloseWith(TcpCloseReason.IdleTimeout);
             return;
