@@ -109,7 +109,7 @@ public sealed class DescriptorExhaustionTests
     [Fact]
     public void Serve_RaisesTheSoftLimitToTheHardOne_AndSaysSo()
     {
-        using CliProcess serve = CliProcess.StartWithLimits(256, 1024, "serve", "--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0", "--workers", "2");
+        using CliProcess serve = CliProcess.StartWithLimits(256, 1024, "serve", "--log-level", "debug", "--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0", "--workers", "2");
         serve.ReadListeners();
         Eventually.True(() => serve.StandardError.Contains("descriptor limit 1024 (hard limit 1024", StringComparison.Ordinal), because: serve.StandardError);
         Assert.Contains("Max open files            1024                 1024", File.ReadAllText($"/proc/{serve.Id}/limits"), StringComparison.Ordinal);
