@@ -67,6 +67,8 @@ internal static class ServeCommand
         Option<double> shutdownTimeout = CommonOptions.PositiveSeconds("--shutdown-timeout", 5, "Seconds a graceful shutdown may take to flush connections.");
         Option<double?> idleTimeout = CommonOptions.OptionalSeconds("--idle-timeout", 86400, "Close TCP connections that send nothing for this many seconds (off by default).");
         Option<int> maxConnections = CommonOptions.Int("--max-connections", 0, 0, 10_000_000, "Most TCP connections open at once; extra clients are closed at once (0: no limit).");
+        Option<int> perIp = CommonOptions.Int("--max-connections-per-ip", 0, 0, 10_000_000, "Most TCP connections open at once from one IP address; extra clients are closed at once (0: no limit; set it on a public address).");
+        Option<int> udpRateLimit = CommonOptions.Int("--udp-rate-limit", 0, 0, 10_000_000, "Datagrams each UDP server answers per second per source address; the rest are dropped and counted (0: no limit; set it on a public address: UDP replies can be reflected at spoofed victims).");
         Option<int> slowMs = CommonOptions.Int("--slow-callback-ms", 100, 1, 3_600_000, "Log any handler or callback that holds the loop longer than this (ms).");
         Option<double?> metricsInterval = CommonOptions.OptionalSeconds("--metrics-interval", 3600, "Log a one-line summary of the EventIO metrics every this many seconds (off by default; live: dotnet-counters monitor --counters EventIO -n eventio).");
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log messages shown (on stderr).", DefaultValueFactory = _ => LogLevel.Information };
@@ -81,7 +83,7 @@ internal static class ServeCommand
             command.Options.Add(port);
         }
 
-        foreach (Option option in new Option[] { loops, accept, api, udpBatch, workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, slowMs, metricsInterval, logLevel, logFormat })
+        foreach (Option option in new Option[] { loops, accept, api, udpBatch, workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, perIp, udpRateLimit, slowMs, metricsInterval, logLevel, logFormat })
         {
             command.Options.Add(option);
         }
@@ -104,6 +106,8 @@ internal static class ServeCommand
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
                 IdleTimeout = result.GetValue(idleTimeout) is double idle ? TimeSpan.FromSeconds(idle) : Timeout.InfiniteTimeSpan,
                 MaxConnections = result.GetValue(maxConnections),
+                MaxConnectionsPerAddress = result.GetValue(perIp),
+                UdpRateLimit = result.GetValue(udpRateLimit),
                 SlowCallbackThreshold = TimeSpan.FromMilliseconds(result.GetValue(slowMs)),
                 MetricsInterval = result.GetValue(metricsInterval) is double every ? TimeSpan.FromSeconds(every) : Timeout.InfiniteTimeSpan,
             };

@@ -44,6 +44,7 @@ public sealed class RecipeHost : IDisposable
         options.Validate();
         _options = options;
         _logger = logger ?? NullLogger.Instance;
+        RaiseDescriptorLimit();
         Loops = new EventLoopGroup(options.Loops, new EventLoopOptions { Backend = options.Backend, Logger = logger, SlowCallbackThreshold = options.SlowCallbackThreshold });
         _context = new ServerContext(options, Loops.Loops);
         try
@@ -134,6 +135,37 @@ public sealed class RecipeHost : IDisposable
 
     /// <summary>Reads the meter and logs the summary line now (for tests); null unless <see cref="RecipeHostOptions.MetricsInterval"/> is set and running.</summary>
     internal string? ReportMetricsNow() => _summary?.Report();
+
+    // Every connection is a descriptor: the soft limit goes up to the hard one before anything is bound (the
+    // .NET runtime already does so at start; a NativeAOT build does not), and a hard limit below what
+    // --max-connections asks for is said once, at start, rather than discovered under load.
+    private void RaiseDescriptorLimit()
+    {
+        if (DescriptorLimit.RaiseToHard() is not { } limit)
+        {
+            return;
+        }
+
+        if (limit.Raised)
+        {
+            RecipeHostLog.DescriptorLimitRaised(_logger, limit.Soft, limit.Hard, limit.PreviousSoft);
+        }
+        else
+        {
+            RecipeHostLog.DescriptorLimit(_logger, limit.Soft, limit.Hard);
+        }
+
+        int overhead = DescriptorOverhead(_options);
+        long needed = (long)_options.MaxConnections + overhead;
+        if (_options.MaxConnections > 0 && limit.Soft < needed)
+        {
+            RecipeHostLog.DescriptorLimitTooLow(_logger, limit.Hard, _options.MaxConnections, needed, overhead, Math.Max(0, limit.Soft - overhead));
+        }
+    }
+
+    // Descriptors the process holds besides connections: the runtime's own (about 30), and per loop its
+    // poller, waker and a listener or socket per server, and a reserve per TCP server.
+    private static int DescriptorOverhead(RecipeHostOptions options) => 64 + (options.Loops * (4 + (2 * options.SelectedServers().Count)));
 
     private void ObserveAll()
     {

@@ -14,6 +14,15 @@ internal static partial class RecipeHostLog
     [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "{Server} totals: {Accepted} connections accepted, {Rejected} turned away, {IdleClosed} closed when idle, {QueueFull} closed for a full send queue, {AcceptPauses} accept pauses{ByLoop}")]
     internal static partial void TcpTotals(ILogger logger, string server, long accepted, long rejected, long idleClosed, long queueFull, long acceptPauses, string byLoop);
 
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "descriptor limit {Soft} (hard limit {Hard}; soft limit raised from {Previous})")]
+    internal static partial void DescriptorLimitRaised(ILogger logger, long soft, long hard, long previous);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Debug, Message = "descriptor limit {Soft} (hard limit {Hard})")]
+    internal static partial void DescriptorLimit(ILogger logger, long soft, long hard);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "the hard descriptor limit {Hard} is below what --max-connections {MaxConnections} needs (about {Needed}: one per connection and {Overhead} for the process): past {Usable} connections, accepts pause and clients are shed; raise it (ulimit -Hn as root, LimitNOFILE= in a systemd unit) or lower --max-connections")]
+    internal static partial void DescriptorLimitTooLow(ILogger logger, long hard, int maxConnections, long needed, int overhead, long usable);
+
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "{Summary}")]
     internal static partial void MetricsSummary(ILogger logger, string summary);
 }

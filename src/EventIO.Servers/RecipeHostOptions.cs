@@ -54,6 +54,12 @@ public sealed class RecipeHostOptions
     /// <summary>The most TCP connections open at once; 0 means no limit.</summary>
     public int MaxConnections { get; init; }
 
+    /// <summary>The most TCP connections open at once from one IP address; 0 means no limit.</summary>
+    public int MaxConnectionsPerAddress { get; init; }
+
+    /// <summary>Datagrams each UDP server answers per second per source address (see <see cref="Net.UdpServerOptions.RateLimit"/>); 0 means no limit.</summary>
+    public int UdpRateLimit { get; init; }
+
     /// <summary>Log handlers and callbacks that hold the loop longer than this (100 ms).</summary>
     public TimeSpan SlowCallbackThreshold { get; init; } = TimeSpan.FromMilliseconds(100);
 
@@ -108,6 +114,8 @@ public sealed class RecipeHostOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(FibMax, Fibonacci.MaxComputable, nameof(FibMax));
         ArgumentOutOfRangeException.ThrowIfLessThan(ShutdownTimeout, TimeSpan.Zero, nameof(ShutdownTimeout));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxConnections, nameof(MaxConnections));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxConnectionsPerAddress, nameof(MaxConnectionsPerAddress));
+        ArgumentOutOfRangeException.ThrowIfNegative(UdpRateLimit, nameof(UdpRateLimit));
         if (MetricsInterval != Timeout.InfiniteTimeSpan)
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MetricsInterval, TimeSpan.Zero, nameof(MetricsInterval));

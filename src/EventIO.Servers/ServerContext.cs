@@ -22,10 +22,11 @@ public sealed class ServerContext
         {
             IdleTimeout = options.IdleTimeout,
             ConnectionLimit = options.MaxConnections > 0 ? new ConnectionLimit(options.MaxConnections) : null, // one cap for the process
+            AddressLimit = options.MaxConnectionsPerAddress > 0 ? new AddressConnectionLimit(options.MaxConnectionsPerAddress) : null, // likewise
             ReusePort = shared && options.AcceptMode == TcpAcceptMode.ReusePort,
             ChildLoops = shared && options.AcceptMode == TcpAcceptMode.SingleAcceptor ? loops : null,
         };
-        UdpOptions = new UdpServerOptions { ReusePort = shared, BatchSize = options.UdpBatchSize };
+        UdpOptions = new UdpServerOptions { ReusePort = shared, BatchSize = options.UdpBatchSize, RateLimit = options.UdpRateLimit };
     }
 
     /// <summary>The host's options.</summary>

@@ -43,6 +43,7 @@ public sealed partial class EventLoop : IDisposable
     private volatile bool _stopRequested;
     private volatile bool _disposed;
     private long _now;
+    private bool _timersDeferred; // the clock jumped last turn: its timers run this turn, after a poll that does not wait
 
     /// <summary>Creates a loop with its poller and waker, owned by the calling thread until a thread runs it.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
@@ -262,18 +263,36 @@ public sealed partial class EventLoop : IDisposable
         _registry.SyncInterest();                                       // 1. tell the kernel what changed
         int timeoutMs = ComputeTimeout(maxWaitMs);
         BeforeWait(Stopwatch.GetTimestamp());                           //    busy time ends here (EventLoop.Statistics.cs)
+        long previous = _now;
         int ready = _registry.Wait(_events, timeoutMs);                 // 2. wait for readiness, a timer or a post
         _now = Stopwatch.GetTimestamp();
         AfterWait(_now);
         _slow.StartTurn(_now);
         int work = Dispatch(ready);                                     // 3. receive before send, as the recipe
-        work += RunDueTimers();                                         // 4. timers due now
+        if (ClockJumped(previous, timeoutMs))
+        {
+            _timersDeferred = true;                                     //    the process was stopped: timers next turn
+        }
+        else
+        {
+            _timersDeferred = false;
+            work += RunDueTimers();                                     // 4. timers due now
+        }
+
         return work + RunPosted();                                      // 5. posted actions, deferred closes included
     }
 
+    // True if far more time passed since the last turn's clock than its wait and a slow callback explain:
+    // the process was stopped (SIGSTOP, a debugger, a frozen VM) or starved. I/O that arrived meanwhile may
+    // not be in this turn's events (the stop can land after the wait returned), so the timers wait for one
+    // more turn, which polls without waiting: an idle timeout would otherwise close every connection whose
+    // bytes are waiting.
+    private bool ClockJumped(long previous, int timeoutMs)
+        => previous != 0 && timeoutMs >= 0 && _now - previous > (timeoutMs + 500L) * Stopwatch.Frequency / 1000;
+
     private int ComputeTimeout(int maxWaitMs)
     {
-        if (_stopRequested || !_posted.IsEmpty)
+        if (_stopRequested || !_posted.IsEmpty || _timersDeferred)
         {
             return 0;
         }

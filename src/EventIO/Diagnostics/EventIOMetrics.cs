@@ -79,7 +79,7 @@ public sealed class EventIOMetrics : IDisposable
             tags: null,
             new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets });
         Meter.CreateObservableCounter("eventio.tcp.accepted_connections", () => OfServers(_tcp, static s => s.AcceptedCount), "{connection}", "Connections accepted.");
-        Meter.CreateObservableCounter("eventio.tcp.rejected_connections", RejectedConnections, "{connection}", "Clients accepted and closed at once: eventio.reason max_connections (the cap) or out_of_descriptors (EMFILE/ENFILE).");
+        Meter.CreateObservableCounter("eventio.tcp.rejected_connections", RejectedConnections, "{connection}", "Clients accepted and closed at once: eventio.reason max_connections (the cap), max_connections_per_ip (the per-address cap) or out_of_descriptors (EMFILE/ENFILE).");
         Meter.CreateObservableCounter("eventio.tcp.idle_timeouts", () => OfServers(_tcp, static s => s.IdleClosedCount), "{connection}", "Connections closed because their peer sent nothing for the idle timeout.");
         Meter.CreateObservableCounter("eventio.tcp.accept_pauses", () => OfServers(_tcp, static s => s.AcceptPauseCount), "{pause}", "Times accepting paused because the process ran out of descriptors.");
         Meter.CreateObservableUpDownCounter("eventio.tcp.queued_bytes", () => OfServers(_tcp, static s => s.QueuedBytes), "By", "Bytes sent by the application and queued, not yet taken by the kernel, over every connection.");
@@ -89,6 +89,7 @@ public sealed class EventIOMetrics : IDisposable
         Meter.CreateObservableCounter("eventio.udp.received_datagrams", () => OfServers(_udp, static s => s.DatagramsReceived), "{datagram}", "Datagrams received.");
         Meter.CreateObservableCounter("eventio.udp.sent_replies", () => OfServers(_udp, static s => s.RepliesSent), "{datagram}", "Replies handed to the kernel.");
         Meter.CreateObservableCounter("eventio.udp.dropped_replies", DroppedReplies, "{datagram}", "Replies dropped: eventio.reason would_block (send buffer full), refused (the kernel refused, e.g. an ICMP error) or closed.");
+        Meter.CreateObservableCounter("eventio.udp.rate_limited_datagrams", () => OfServers(_udp, static s => s.RateLimitedDatagrams), "{datagram}", "Datagrams dropped unanswered because their source address was over the rate limit.");
         Meter.CreateObservableCounter("eventio.udp.receive_errors", () => OfServers(_udp, static s => s.ReceiveErrors), "{error}", "Receive errors other than would-block (ICMP errors reported on the socket).");
         Meter.CreateObservableCounter("eventio.udp.truncated_datagrams", () => OfServers(_udp, static s => s.TruncatedDatagrams), "{datagram}", "Datagrams longer than the loop's receive buffer, cut to fit.");
         Meter.CreateObservableCounter("eventio.udp.dropped_datagrams", KernelDrops, "{datagram}", "Datagrams the kernel dropped before the server read them (receive buffer full), from SO_MEMINFO.");
@@ -228,9 +229,10 @@ public sealed class EventIOMetrics : IDisposable
     {
         foreach (ServerEntry<TcpServer> entry in Volatile.Read(ref _tcp))
         {
-            long atLimit = entry.Server.RejectedAtLimitCount;
+            long atLimit = entry.Server.RejectedAtLimitCount, perAddress = entry.Server.RejectedPerAddressCount;
             yield return new Measurement<long>(atLimit, With(TagsOf(entry), ReasonTag, "max_connections"));
-            yield return new Measurement<long>(entry.Server.RejectedCount - atLimit, With(TagsOf(entry), ReasonTag, "out_of_descriptors"));
+            yield return new Measurement<long>(perAddress, With(TagsOf(entry), ReasonTag, "max_connections_per_ip"));
+            yield return new Measurement<long>(entry.Server.RejectedCount - atLimit - perAddress, With(TagsOf(entry), ReasonTag, "out_of_descriptors"));
         }
     }
 

@@ -27,6 +27,9 @@ internal static partial class Libc
     internal static unsafe partial int accept4(int fd, byte* addr, uint* addrlen, int flags);
 
     [LibraryImport(Name, SetLastError = true)]
+    internal static unsafe partial int getpeername(int fd, byte* addr, uint* addrlen);
+
+    [LibraryImport(Name, SetLastError = true)]
     internal static partial int shutdown(int fd, int how);
 
     [LibraryImport(Name, SetLastError = true)]

@@ -103,6 +103,20 @@ internal static class SocketSyscalls
         return client < 0 ? -Libc.LastErrno : client;
     }
 
+    /// <summary>The peer's address of a connected socket as a <see cref="Net.SourceAddress"/> key; false if it has none (gone already) or is not IP.</summary>
+    internal static unsafe bool PeerKey(int fd, out UInt128 key)
+    {
+        byte* address = stackalloc byte[128]; // sockaddr_storage
+        uint length = 128;
+        if (Libc.getpeername(fd, address, &length) != 0)
+        {
+            key = default;
+            return false;
+        }
+
+        return Net.SourceAddress.TryGetKey(new ReadOnlySpan<byte>(address, (int)Math.Min(length, 128u)), out key);
+    }
+
     /// <summary>Shuts down one or both directions (0 read, 1 write, 2 both, as <c>SHUT_RD</c>..<c>SHUT_RDWR</c>): 0, or -errno.</summary>
     internal static int Shutdown(int fd, int how) => Libc.shutdown(fd, how) == 0 ? 0 : -Libc.LastErrno;
 

@@ -108,6 +108,9 @@ public abstract partial class TcpConnection : LoopHandler
     /// <summary>The server that accepted this connection, told when it closes.</summary>
     internal TcpServer? Owner { get; set; }
 
+    /// <summary>The peer address counted against the server's per-address cap (released with the connection), if any.</summary>
+    internal UInt128? LimitedAddress { get; set; }
+
     private int Descriptor => (int)_handle.DangerousGetHandle();
 
     /// <summary>The loop's clock (<see cref="EventLoop.Now"/>) when the connection was added: the start of <c>eventio.tcp.connection.duration</c>.</summary>
@@ -496,8 +499,11 @@ public abstract partial class TcpConnection : LoopHandler
 
     private void CheckIdle()
     {
+        // The loop's clock, not a fresh reading: a turn that resumes after SIGSTOP runs on the time it
+        // started with, and I/O waiting since is read in the next turn before the timers run again. A fresh
+        // reading here would close every connection whose bytes are waiting, as idle.
         long due = MonotonicClock.Add(_lastReceived, _idleTicks);
-        if (System.Diagnostics.Stopwatch.GetTimestamp() >= due)
+        if (Loop.Now >= due)
         {
             CloseWith(TcpCloseReason.IdleTimeout);
             return;

@@ -38,6 +38,7 @@ public sealed partial class TcpServer : LoopHandler
     private readonly Func<SafeSocketHandle, TcpConnection> _createConnection;
     private readonly TcpServerOptions _options;
     private readonly ConnectionLimit? _limit;
+    private readonly AddressConnectionLimit? _addressLimit;
     private readonly DescriptorReserve _reserve;
     private readonly string _name;
     private ConnectionShard[] _shards = [];  // [0]: this server's loop; then each other child loop
@@ -72,6 +73,7 @@ public sealed partial class TcpServer : LoopHandler
         _options.Validate();
         _createConnection = createConnection;
         _limit = _options.ConnectionLimit ?? (_options.MaxConnections > 0 ? new ConnectionLimit(_options.MaxConnections) : null);
+        _addressLimit = _options.AddressLimit ?? (_options.MaxConnectionsPerAddress > 0 ? new AddressConnectionLimit(_options.MaxConnectionsPerAddress) : null);
         _listener = Listen(endPoint, _options);
         _handle = _listener.SafeHandle;
         _reserve = _options.Reserve;
@@ -164,6 +166,9 @@ public sealed partial class TcpServer : LoopHandler
 
     /// <summary>Of <see cref="RejectedCount"/>, the clients turned away because the connection cap was reached. Loop thread (or after the loop has stopped).</summary>
     internal long RejectedAtLimitCount { get; private set; }
+
+    /// <summary>Of <see cref="RejectedCount"/>, the clients turned away because their address had <see cref="TcpServerOptions.MaxConnectionsPerAddress"/> open. Loop thread (or after the loop has stopped).</summary>
+    internal long RejectedPerAddressCount { get; private set; }
 
     /// <summary>Bytes queued by the connections' sends and not yet written, over every connection. Any thread.</summary>
     internal long QueuedBytes => Interlocked.Read(ref _queuedBytes);
@@ -322,6 +327,11 @@ public sealed partial class TcpServer : LoopHandler
     {
         ShardOf(connection.Loop)?.Remove(connection);
         _limit?.Release();
+        if (connection.LimitedAddress is UInt128 address)
+        {
+            _addressLimit?.Release(address);
+        }
+
         Metrics?.ConnectionClosed(connection);
         if (connection.CloseReason == TcpCloseReason.IdleTimeout)
         {
@@ -352,7 +362,7 @@ public sealed partial class TcpServer : LoopHandler
     internal void CountReadPause() => Interlocked.Increment(ref _readPauses);
 
     /// <summary>Makes the connection for an accepted socket, on the loop of <paramref name="shard"/>.</summary>
-    internal void SetUp(SafeSocketHandle client, ConnectionShard shard)
+    internal void SetUp(SafeSocketHandle client, ConnectionShard shard, UInt128? address)
     {
         TcpConnection? connection = null;
         try
@@ -364,6 +374,7 @@ public sealed partial class TcpServer : LoopHandler
 
             connection = _createConnection(client) ?? throw new InvalidOperationException("The connection factory returned null.");
             connection.Owner = this;
+            connection.LimitedAddress = address;
             if (_options.IdleTimeout != Timeout.InfiniteTimeSpan)
             {
                 connection.SetIdleTimeout(_options.IdleTimeout);
@@ -382,7 +393,7 @@ public sealed partial class TcpServer : LoopHandler
             else
             {
                 SocketCalls.Close(client);
-                Abandon();
+                Abandon(address);
             }
         }
     }
@@ -456,8 +467,27 @@ public sealed partial class TcpServer : LoopHandler
             NetLog.AcceptResumed(Loop.Logger, _name);
         }
 
+        UInt128? address = null;
+        if (_addressLimit is not null && Interop.SocketSyscalls.PeerKey((int)client.DangerousGetHandle(), out UInt128 key))
+        {
+            if (!_addressLimit.TryAcquire(key))
+            {
+                RejectedCount++;
+                RejectedPerAddressCount++;
+                SocketCalls.Close(client); // as at the cap: told at once
+                return;
+            }
+
+            address = key; // no address (the peer is gone already): not counted; its first read reports it
+        }
+
         if (_limit is not null && !_limit.TryAcquire())
         {
+            if (address is UInt128 counted)
+            {
+                _addressLimit!.Release(counted);
+            }
+
             RejectedCount++;
             RejectedAtLimitCount++;
             SocketCalls.Close(client); // accepted and closed at once: the client learns now, not after a backlog timeout
@@ -466,28 +496,33 @@ public sealed partial class TcpServer : LoopHandler
 
         AcceptedCount++;
         Interlocked.Increment(ref _open);
-        HandOff(client);
+        HandOff(client, address);
     }
 
-    private void HandOff(SafeSocketHandle client)
+    private void HandOff(SafeSocketHandle client, UInt128? address)
     {
         ConnectionShard target = _targets[_nextTarget];
         _nextTarget = _nextTarget + 1 == _targets.Length ? 0 : _nextTarget + 1;
         if (ReferenceEquals(target.Loop, Loop))
         {
-            SetUp(client, target);
+            SetUp(client, target, address);
         }
-        else if (!target.Loop.Post(TcpHandOff.Deliver, new TcpHandOff(this, target, client)))
+        else if (!target.Loop.Post(TcpHandOff.Deliver, new TcpHandOff(this, target, client, address)))
         {
             SocketCalls.Close(client); // that loop is gone
-            Abandon();
+            Abandon(address);
         }
     }
 
     // A connection counted at accept never came to be.
-    private void Abandon()
+    private void Abandon(UInt128? address)
     {
         _limit?.Release();
+        if (address is UInt128 counted)
+        {
+            _addressLimit?.Release(counted);
+        }
+
         Interlocked.Decrement(ref _open);
     }
 

@@ -36,6 +36,19 @@ public sealed class TcpServerOptions
     public ConnectionLimit? ConnectionLimit { get; init; }
 
     /// <summary>
+    /// The most connections open at once from one IP address; 0 means no limit (0). A client beyond it is
+    /// accepted and closed at once, and counted in <see cref="TcpServer.RejectedCount"/> (reason
+    /// <c>max_connections_per_ip</c> in the metrics). Costs one <c>getpeername</c> per accept when on.
+    /// </summary>
+    public int MaxConnectionsPerAddress { get; init; }
+
+    /// <summary>
+    /// A per-address cap shared with other servers (one per loop), counted instead of
+    /// <see cref="MaxConnectionsPerAddress"/>. Null: none.
+    /// </summary>
+    public AddressConnectionLimit? AddressLimit { get; init; }
+
+    /// <summary>
     /// One acceptor for many loops (Netty's boss and worker groups), for kernels or platforms without
     /// <c>SO_REUSEPORT</c>: accepted connections are handed to these loops in turn, and each lives on its
     /// loop from then on. The server's own loop should be among them. Null: every connection stays on the
@@ -72,6 +85,7 @@ public sealed class TcpServerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(AcceptBatch, 1, nameof(AcceptBatch));
         ArgumentOutOfRangeException.ThrowIfLessThan(AcceptRetryDelay, TimeSpan.Zero, nameof(AcceptRetryDelay));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxConnections, nameof(MaxConnections));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxConnectionsPerAddress, nameof(MaxConnectionsPerAddress));
         if (ChildLoops is { Count: 0 })
         {
             throw new ArgumentException("ChildLoops must hold at least one loop (or be null).", nameof(ChildLoops));

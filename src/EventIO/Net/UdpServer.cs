@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -34,6 +35,7 @@ public abstract partial class UdpServer : LoopHandler
     private readonly SocketAddress _remote;
     private readonly int _budget;
     private readonly int _batchSize;
+    private readonly SourceRateLimiter? _limiter;
     private DatagramBatch? _batch; // the loop's, shared by its UDP servers (one runs at a time)
     private bool _inBatch;
 
@@ -46,6 +48,11 @@ public abstract partial class UdpServer : LoopHandler
         options.Validate();
         _budget = options.ReceiveBudget;
         _batchSize = Math.Min(options.BatchSize, options.ReceiveBudget);
+        if (options.RateLimit > 0)
+        {
+            _limiter = new SourceRateLimiter(options.RateLimit, options.RateLimitBurst > 0 ? options.RateLimitBurst : options.RateLimit, options.RateLimitSources);
+        }
+
         _socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
@@ -90,6 +97,15 @@ public abstract partial class UdpServer : LoopHandler
 
     /// <summary>Datagrams longer than the loop's receive buffer, cut to fit and delivered so. Loop thread (or after the loop has stopped).</summary>
     public long TruncatedDatagrams { get; private set; }
+
+    /// <summary>
+    /// Datagrams dropped unanswered because their source was over <see cref="UdpServerOptions.RateLimit"/>
+    /// (included in <see cref="DatagramsReceived"/>). Loop thread (or after the loop has stopped).
+    /// </summary>
+    public long RateLimitedDatagrams { get; private set; }
+
+    /// <summary>Sources the rate limit remembers now (0 when it is off). Loop thread.</summary>
+    internal int RateLimitedSources => _limiter?.Count ?? 0;
 
     /// <summary>Of <see cref="RepliesDropped"/>, those dropped because the socket's send buffer was full (EAGAIN).</summary>
     internal long RepliesDroppedWouldBlock { get; private set; }
@@ -216,6 +232,7 @@ public abstract partial class UdpServer : LoopHandler
     private void ReceiveOneByOne()
     {
         Span<byte> buffer = Loop.ReceiveBuffer;
+        long now = _limiter is null ? 0 : Stopwatch.GetTimestamp();
         for (int i = 0; i < _budget && !IsClosed; i++)
         {
             int n = SocketCalls.ReceiveFrom(_handle, buffer, _remote, out SocketError error);
@@ -231,7 +248,10 @@ public abstract partial class UdpServer : LoopHandler
             }
 
             DatagramsReceived++;
-            OnDatagram(buffer[..n], _remote);
+            if (_limiter is null || Allowed(now))
+            {
+                OnDatagram(buffer[..n], _remote);
+            }
         }
     }
 
@@ -270,6 +290,7 @@ public abstract partial class UdpServer : LoopHandler
     private void DeliverBatch(DatagramBatch batch, int count)
     {
         _inBatch = true;
+        long now = _limiter is null ? 0 : Stopwatch.GetTimestamp();
         try
         {
             for (int i = 0; i < count && !IsClosed; i++)
@@ -281,7 +302,10 @@ public abstract partial class UdpServer : LoopHandler
                 }
 
                 batch.CopySender(i, _remote);
-                OnDatagram(batch.Datagram(i), _remote);
+                if (_limiter is null || Allowed(now))
+                {
+                    OnDatagram(batch.Datagram(i), _remote);
+                }
             }
         }
         finally
@@ -289,6 +313,19 @@ public abstract partial class UdpServer : LoopHandler
             _inBatch = false;
             FlushReplies();
         }
+    }
+
+    // The rate limit's verdict on the datagram whose sender is in _remote; an over-limit one is counted.
+    // A family other than IPv4/IPv6 is not limited.
+    private bool Allowed(long now)
+    {
+        if (!SourceAddress.TryGetKey(_remote, out UInt128 key) || _limiter!.TryTake(key, now))
+        {
+            return true;
+        }
+
+        RateLimitedDatagrams++;
+        return false;
     }
 
     private void FlushReplies()

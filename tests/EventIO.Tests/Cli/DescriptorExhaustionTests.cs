@@ -70,6 +70,10 @@ public sealed class DescriptorExhaustionTests
             using (Socket udp = Loopback.UdpClient())
             {
                 Assert.Equal("still here", Loopback.UdpRequest(udp, new IPEndPoint(IPAddress.Loopback, ports["udp-echo"]), "still here"u8));
+
+                // Work on the pool at the limit: the workers were started with the server, before any
+                // descriptor could run out, so a request needing them is answered like any other.
+                Assert.Equal("317811", Loopback.UdpRequest(udp, new IPEndPoint(IPAddress.Loopback, ports["udp-fib"]), "27"u8));
             }
         }
         finally
@@ -100,5 +104,31 @@ public sealed class DescriptorExhaustionTests
         Assert.Equal(0, serve.ExitCode);
         int warnings = serve.StandardError.Split('\n').Count(line => line.Contains("out of file descriptors", StringComparison.Ordinal));
         Assert.InRange(warnings, 1, 2 * loops); // once per episode and listener, not per client
+    }
+
+    [Fact]
+    public void Serve_RaisesTheSoftLimitToTheHardOne_AndSaysSo()
+    {
+        using CliProcess serve = CliProcess.StartWithLimits(256, 1024, "serve", "--log-level", "debug", "--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0", "--workers", "2");
+        serve.ReadListeners();
+        Eventually.True(() => serve.StandardError.Contains("descriptor limit 1024 (hard limit 1024", StringComparison.Ordinal), because: serve.StandardError);
+        Assert.Contains("Max open files            1024                 1024", File.ReadAllText($"/proc/{serve.Id}/limits"), StringComparison.Ordinal);
+        Assert.DoesNotContain("below what --max-connections", serve.StandardError, StringComparison.Ordinal);
+        serve.Signal("TERM");
+        serve.WaitForExit(TestTimeouts.Scale(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public void Serve_SaysWhenTheHardLimitIsBelowMaxConnections()
+    {
+        using CliProcess serve = CliProcess.StartWithLimits(300, 300, "serve", "--time-port", "0", "--echo-port", "0", "--tcp-echo-port", "0", "--fib-port", "0", "--workers", "2", "--max-connections", "1000");
+        serve.ReadListeners();
+        Eventually.True(() => serve.StandardError.Contains("below what --max-connections", StringComparison.Ordinal), because: "no warning");
+        string warning = serve.StandardError.Split('\n').Single(line => line.Contains("below what --max-connections", StringComparison.Ordinal));
+        Assert.Contains("hard descriptor limit 300 is below what --max-connections 1000 needs", warning, StringComparison.Ordinal);
+        Assert.Contains("warn", warning, StringComparison.Ordinal);
+        serve.Signal("TERM");
+        serve.WaitForExit(TestTimeouts.Scale(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, serve.ExitCode);
     }
 }

@@ -183,6 +183,10 @@ public sealed partial class ServeCommandTests
     [InlineData("serve", "--loops", "two")]
     [InlineData("serve", "--udp-batch", "65")]
     [InlineData("serve", "--accept", "sometimes")]
+    [InlineData("serve", "--udp-rate-limit", "-1")]
+    [InlineData("serve", "--udp-rate-limit", "fast")]
+    [InlineData("serve", "--max-connections-per-ip", "-2")]
+    [InlineData("serve", "--max-connections-per-ip", "1.5")]
     [InlineData("echo", "hello", "--port", "70000")]
     [InlineData("fib", "--port", "x")]
     public void BadOptions_AreAUsageError(params string[] args)

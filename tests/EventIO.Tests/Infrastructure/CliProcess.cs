@@ -64,6 +64,10 @@ public sealed partial class CliProcess : IDisposable
     /// <summary>Starts <c>eventio ARGS</c> with RLIMIT_NOFILE lowered to <paramref name="fileLimit"/> (through the shell's ulimit).</summary>
     public static CliProcess Start(int? fileLimit, params string[] args) => Start(fileLimit, environment: null, args);
 
+    /// <summary>Starts <c>eventio ARGS</c> with RLIMIT_NOFILE's soft and hard limits set apart (through the shell's ulimit).</summary>
+    public static CliProcess StartWithLimits(int soft, int hard, params string[] args)
+        => Start(fileLimit: null, environment: null, args, CliPath, executable: null, limits: $"ulimit -Sn {soft} && ulimit -Hn {hard}");
+
     /// <summary>
     /// Starts <c>eventio ARGS</c> with tiered compilation off, for tests that measure its memory: every method
     /// is compiled once, fully optimised, instead of being recompiled in the background at a moment that
@@ -103,20 +107,21 @@ public sealed partial class CliProcess : IDisposable
         return p;
     }
 
-    private static CliProcess Start(int? fileLimit, Dictionary<string, string>? environment, string[] args, string? program, string? executable = null)
+    private static CliProcess Start(int? fileLimit, Dictionary<string, string>? environment, string[] args, string? program, string? executable = null, string? limits = null)
     {
-        var info = new ProcessStartInfo(executable ?? (fileLimit is null ? "dotnet" : "bash"))
+        limits ??= fileLimit is int n ? $"ulimit -n {n}" : null;
+        var info = new ProcessStartInfo(executable ?? (limits is null ? "dotnet" : "bash"))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        if (fileLimit is int limit)
+        if (limits is not null)
         {
             // exec: the process measured and signalled is the server itself, not the shell.
             info.ArgumentList.Add("-c");
-            info.ArgumentList.Add($"ulimit -n {limit} && exec dotnet \"$0\" \"$@\"");
+            info.ArgumentList.Add($"{limits} && exec dotnet \"$0\" \"$@\"");
         }
 
         if (program is not null)

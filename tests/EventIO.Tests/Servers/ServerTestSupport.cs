@@ -42,6 +42,7 @@ internal static class ServerTestSupport
                 NoDelay = options.NoDelay,
                 AcceptRetryDelay = options.AcceptRetryDelay,
                 MaxConnections = options.MaxConnections,
+                MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
                 IdleTimeout = options.IdleTimeout,
                 ChildLoops = loopThread.Loops,
             };

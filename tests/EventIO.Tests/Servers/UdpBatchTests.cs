@@ -65,9 +65,22 @@ public sealed class UdpBatchTests
         Socket[] clients = [.. Enumerable.Range(0, 50).Select(_ => Loopback.UdpClient())];
         try
         {
-            for (int i = 0; i < clients.Length; i++)
+            // The loop is held inside a callback while the datagrams arrive, so they wait for it together.
+            using (var release = new ManualResetEventSlim())
             {
-                clients[i].SendTo(Payload(i, 0), server.LocalEndPoint);
+                var entered = new ManualResetEventSlim();
+                Assert.True(loopThread.Loop.Post(_ =>
+                {
+                    entered.Set();
+                    release.Wait(TestTimeouts.Passing);
+                }, null));
+                Assert.True(entered.Wait(TestTimeouts.Passing), "the loop did not run the holding callback");
+                for (int i = 0; i < clients.Length; i++)
+                {
+                    clients[i].SendTo(Payload(i, 0), server.LocalEndPoint);
+                }
+
+                release.Set();
             }
 
             var buffer = new byte[256];
