@@ -135,7 +135,10 @@ public abstract partial class UdpServer : ICompletionHandler, IRingStartable
 
                     message.Name.CopyTo(_remote.Buffer.Span);
                     _remote.Size = message.Name.Length;
-                    OnDatagram(message.Payload, _remote);
+                    if (_limiter is null || Allowed(System.Diagnostics.Stopwatch.GetTimestamp()))
+                    {
+                        OnDatagram(message.Payload, _remote);
+                    }
                 }
             }
             finally
