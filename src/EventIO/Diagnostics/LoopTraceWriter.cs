@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -27,7 +27,8 @@ public sealed class LoopTraceWriter : LoopTracer
     private static readonly JsonWriterOptions s_json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly TextWriter _output;
-    private readonly ConcurrentDictionary<EventLoop, Block> _blocks = new();
+    private readonly ConditionalWeakTable<EventLoop, Block> _blocks = new(); // a disposed loop's block goes with it
+    private readonly ConditionalWeakTable<EventLoop, Block>.CreateValueCallback _newBlock;
     private long _begun;
     private long _written;
 
@@ -39,6 +40,7 @@ public sealed class LoopTraceWriter : LoopTracer
         ArgumentOutOfRangeException.ThrowIfNegative(maxTurns);
         _output = output;
         Format = format;
+        _newBlock = _ => new Block(format);
         MaxTurns = maxTurns;
     }
 
@@ -268,7 +270,7 @@ public sealed class LoopTraceWriter : LoopTracer
         _ => $"{t.TotalSeconds:0.##} s",
     };
 
-    private Block Of(EventLoop eventLoop) => _blocks.GetOrAdd(eventLoop, static (_, format) => new Block(format), Format);
+    private Block Of(EventLoop eventLoop) => _blocks.GetValue(eventLoop, _newBlock);
 
     // One loop's turn being built, on that loop's thread.
     private sealed class Block
