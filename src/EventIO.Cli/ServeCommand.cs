@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using EventIO.Diagnostics;
 using EventIO.Polling;
 using EventIO.Servers;
 using EventIO.Work;
@@ -13,6 +14,8 @@ namespace EventIO.Cli;
 [SupportedOSPlatform("linux")]
 internal static class ServeCommand
 {
+    private const int DefaultTraceTurns = 1000;
+
     private static readonly string s_serverList = string.Join(", ", RecipeServers.All.Select(d => d.Name));
 
     internal static Command Create()
@@ -71,6 +74,14 @@ internal static class ServeCommand
         Option<int> udpRateLimit = CommonOptions.Int("--udp-rate-limit", 0, 0, 10_000_000, "Datagrams each UDP server answers per second per source address; the rest are dropped and counted (0: no limit; set it on a public address: UDP replies can be reflected at spoofed victims).");
         Option<int> slowMs = CommonOptions.Int("--slow-callback-ms", 100, 1, 3_600_000, "Log any handler or callback that holds the loop longer than this (ms).");
         Option<double?> metricsInterval = CommonOptions.OptionalSeconds("--metrics-interval", 3600, "Log a one-line summary of the EventIO metrics every this many seconds (off by default; live: dotnet-counters monitor --counters EventIO -n eventio).");
+        var trace = new Option<bool>("--trace") { Description = "Print each loop turn on stdout: what the kernel was told, the wait, the ready handlers and their dispatch, timers, posted actions (see docs/watch-the-recipe-run.md)." };
+        var traceFormat = new Option<string>("--trace-format")
+        {
+            Description = "How --trace writes a turn: text (a block per turn) or json (one JSON object per turn, per line). Implies --trace.",
+            DefaultValueFactory = _ => "text",
+        };
+        traceFormat.AcceptOnlyFromAmong("text", "json");
+        Option<int> traceTurns = CommonOptions.Int("--trace-turns", DefaultTraceTurns, 1, 100_000_000, $"Trace only the first N turns (over every loop), so a busy server cannot flood the output (default {DefaultTraceTurns}). Implies --trace.");
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log messages shown (on stderr).", DefaultValueFactory = _ => LogLevel.Information };
         Option<string> logFormat = LogFormat.CreateOption();
 
@@ -83,7 +94,7 @@ internal static class ServeCommand
             command.Options.Add(port);
         }
 
-        foreach (Option option in new Option[] { loops, accept, api, udpBatch, workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, perIp, udpRateLimit, slowMs, metricsInterval, logLevel, logFormat })
+        foreach (Option option in new Option[] { loops, accept, api, udpBatch, workers, workerPriority, fibMax, backend, only, shutdownTimeout, idleTimeout, maxConnections, perIp, udpRateLimit, slowMs, metricsInterval, trace, traceFormat, traceTurns, logLevel, logFormat })
         {
             command.Options.Add(option);
         }
@@ -110,6 +121,9 @@ internal static class ServeCommand
                 UdpRateLimit = result.GetValue(udpRateLimit),
                 SlowCallbackThreshold = TimeSpan.FromMilliseconds(result.GetValue(slowMs)),
                 MetricsInterval = result.GetValue(metricsInterval) is double every ? TimeSpan.FromSeconds(every) : Timeout.InfiniteTimeSpan,
+                Tracer = result.GetValue(trace) || result.GetResult(traceFormat) is { Implicit: false } || result.GetResult(traceTurns) is { Implicit: false }
+                    ? new LoopTraceWriter(Console.Out, result.GetValue(traceFormat) == "json" ? LoopTraceFormat.Json : LoopTraceFormat.Text, result.GetValue(traceTurns))
+                    : null,
             };
             return Serve(options, result.GetValue(logLevel), result.GetValue(logFormat)!);
         });

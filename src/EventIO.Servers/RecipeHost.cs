@@ -45,7 +45,7 @@ public sealed class RecipeHost : IDisposable
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         RaiseDescriptorLimit();
-        Loops = new EventLoopGroup(options.Loops, new EventLoopOptions { Backend = options.Backend, Logger = logger, SlowCallbackThreshold = options.SlowCallbackThreshold });
+        Loops = new EventLoopGroup(options.Loops, new EventLoopOptions { Backend = options.Backend, Logger = logger, SlowCallbackThreshold = options.SlowCallbackThreshold, Tracer = options.Tracer });
         _context = new ServerContext(options, Loops.Loops);
         try
         {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.Versioning;
+using EventIO.Diagnostics;
 using EventIO.Polling;
 using EventIO.Work;
 
@@ -65,6 +66,9 @@ public sealed class RecipeHostOptions
 
     /// <summary>Log a one-line summary of the <c>EventIO</c> meter this often (off: <see cref="Timeout.InfiniteTimeSpan"/>).</summary>
     public TimeSpan MetricsInterval { get; init; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>Watches every loop turn by turn (<see cref="LoopTraceWriter"/>: <c>eventio serve --trace</c>); null: off.</summary>
+    public LoopTracer? Tracer { get; init; }
 
     /// <summary>The port <paramref name="server"/> binds: its entry in <see cref="Ports"/>, else its default.</summary>
     public int PortOf(ServerDefinition server)

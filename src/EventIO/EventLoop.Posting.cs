@@ -30,9 +30,25 @@ public sealed partial class EventLoop
         while (_posted.TryTake(out PostedWork work))
         {
             ran++;
-            Invoke(work.Action, work.State);
+            long elapsed = Invoke(work.Action, work.State);
+            if (_turnTrace is { } trace)
+            {
+                TracePosted(trace, work, elapsed);
+            }
         }
 
         return ran;
+    }
+
+    private static void TracePosted(Diagnostics.LoopTrace trace, in PostedWork work, long elapsed)
+    {
+        if (work.State is Work.WorkItem item)
+        {
+            trace.PostedRan(item.Callback, workerCompletion: true, elapsed);
+        }
+        else
+        {
+            trace.PostedRan(Named(work.Action, work.State), workerCompletion: false, elapsed);
+        }
     }
 }

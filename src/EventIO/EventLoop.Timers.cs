@@ -66,7 +66,8 @@ public sealed partial class EventLoop
         while (_timers.TryTakeDue(_now, limit, out TimerHandle? timer))
         {
             ran++;
-            Invoke(timer.Callback, timer.State);
+            long elapsed = Invoke(timer.Callback, timer.State);
+            _turnTrace?.TimerRan(Named(timer.Callback, timer.State), elapsed);
         }
 
         return ran;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using EventIO.Diagnostics;
 using EventIO.Polling;
 using EventIO.Timers;
 using Microsoft.Extensions.Logging;
@@ -31,6 +32,7 @@ public sealed partial class EventLoop : IDisposable
     private const int DisposeDrainRounds = 16;
 
     private static readonly Action<object?> s_invokeAction = static s => ((Action)s!)();
+    private static int s_lastId = -1;
 
     private readonly LoopOwnership _ownership = new();
     private readonly Registry _registry;
@@ -40,6 +42,8 @@ public sealed partial class EventLoop : IDisposable
     private readonly ReadyEvent[] _events;
     private readonly byte[] _receiveBuffer;
     private readonly ILogger _logger;
+    private readonly LoopTrace _trace;
+    private LoopTrace? _turnTrace; // _trace while the turn now running is traced, else null
     private volatile bool _stopRequested;
     private volatile bool _disposed;
     private long _now;
@@ -57,6 +61,8 @@ public sealed partial class EventLoop : IDisposable
         _events = new ReadyEvent[options.MaxEventsPerTurn];
         _receiveBuffer = GC.AllocateUninitializedArray<byte>(options.ReceiveBufferSize, pinned: true);
         _posted = new PostQueue();
+        Id = Interlocked.Increment(ref s_lastId);
+        _trace = new LoopTrace(this, Id, options.Tracer);
         try
         {
             _registry = new Registry(PollerFactory.Create(options.Backend, options.MaxEventsPerTurn, out string? fallback), _logger, OnHandlerFailed);
@@ -108,6 +114,9 @@ public sealed partial class EventLoop : IDisposable
 
     /// <summary>The io_uring backend, when the loop runs on it: the building blocks submit their own requests there.</summary>
     internal IoUringPoller? Ring => _registry.Poller as IoUringPoller;
+
+    /// <summary>This loop's number in the process, from 0 (as the trace and the <c>EventIO</c> event source name it).</summary>
+    internal int Id { get; }
 
     internal int HandlerCount => _registry.Count;
 
@@ -238,6 +247,7 @@ public sealed partial class EventLoop : IDisposable
 
             CancelPendingOperations(); // no await on this loop is left hanging
             _posted.Close();
+            _turnTrace = _registry.Trace = null;
             _slow.StartTurn(Stopwatch.GetTimestamp());
             for (int round = 0; round < DisposeDrainRounds && RunPosted() + RunLateWork() > 0; round++)
             {
@@ -260,13 +270,17 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>One turn, as a list of phases.</summary>
     private int RunTurn(int maxWaitMs)
     {
+        LoopTrace? trace = _turnTrace = _registry.Trace = _trace.BeginTurn(_turns + 1) ? _trace : null; // null: untraced, nothing more to do
         _registry.SyncInterest();                                       // 1. tell the kernel what changed
         int timeoutMs = ComputeTimeout(maxWaitMs);
-        BeforeWait(Stopwatch.GetTimestamp());                           //    busy time ends here (EventLoop.Statistics.cs)
+        trace?.Waiting(timeoutMs, WaitReason(timeoutMs, maxWaitMs));
+        long waitStart = Stopwatch.GetTimestamp();
+        BeforeWait(waitStart);                                          //    busy time ends here (EventLoop.Statistics.cs)
         long previous = _now;
         int ready = _registry.Wait(_events, timeoutMs);                 // 2. wait for readiness, a timer or a post
         _now = Stopwatch.GetTimestamp();
         AfterWait(_now);
+        trace?.Woke(ready, _now - waitStart);
         _slow.StartTurn(_now);
         int work = Dispatch(ready);                                     // 3. receive before send, as the recipe
         if (ClockJumped(previous, timeoutMs))
@@ -279,7 +293,14 @@ public sealed partial class EventLoop : IDisposable
             work += RunDueTimers();                                     // 4. timers due now
         }
 
-        return work + RunPosted();                                      // 5. posted actions, deferred closes included
+        work += RunPosted();                                            // 5. posted actions, deferred closes included
+        if (trace is not null)
+        {
+            trace.EndTurn(_turns, work, _slow.LastEnd - _now);
+            _turnTrace = _registry.Trace = null;
+        }
+
+        return work;
     }
 
     // True if far more time passed since the last turn's clock than its wait and a slow callback explain:
@@ -289,6 +310,26 @@ public sealed partial class EventLoop : IDisposable
     // bytes are waiting.
     private bool ClockJumped(long previous, int timeoutMs)
         => previous != 0 && timeoutMs >= 0 && _now - previous > (timeoutMs + 500L) * Stopwatch.Frequency / 1000;
+
+    // Only for a traced turn: why ComputeTimeout chose what it did.
+    private LoopWaitReason WaitReason(int timeoutMs, int maxWaitMs)
+    {
+        if (_stopRequested)
+        {
+            return LoopWaitReason.Stop;
+        }
+
+        if (!_posted.IsEmpty)
+        {
+            return LoopWaitReason.Posted;
+        }
+
+        bool timer = _timers.NextDue != long.MaxValue && (maxWaitMs < 0 || timeoutMs < maxWaitMs);
+        return timer ? LoopWaitReason.Timer : maxWaitMs < 0 ? LoopWaitReason.Idle : LoopWaitReason.Limit;
+    }
+
+    /// <summary>A handler of this loop queued work on a worker pool (traced turns only).</summary>
+    internal void TraceWorkQueued(Delegate work) => _turnTrace?.WorkQueued(work);
 
     private int ComputeTimeout(int maxWaitMs)
     {
@@ -319,17 +360,18 @@ public sealed partial class EventLoop : IDisposable
             else if (_registry.TryResolve(_events[i], out Registration? reg, out Interest ready))
             {
                 dispatched += reg.IsInternal ? 0 : 1;
-                DispatchOne(reg, ready);
+                DispatchOne(reg, ready, _events[i].Failed);
             }
         }
 
         return dispatched;
     }
 
-    private void DispatchOne(Registration reg, Interest ready)
+    private void DispatchOne(Registration reg, Interest ready, bool failed)
     {
         IEventHandler handler = reg.Handler!;
         uint generation = reg.Generation;
+        int descriptor = reg.Descriptor; // for the trace: a handler that closes itself vacates its registration
         _registry.MarkDirty(reg); // its wants are re-read before the next wait: no Update needed
         try
         {
@@ -353,7 +395,8 @@ public sealed partial class EventLoop : IDisposable
             EventLoopLog.CallbackFailed(_logger, ex); // it closed itself, then threw
         }
 
-        _slow.EndCallback(handler);
+        long elapsed = _slow.EndCallback(handler);
+        _turnTrace?.Dispatched(handler, descriptor, ready, failed, elapsed);
     }
 
     // An io_uring request of a building block completed: to the owner that submitted it, under the same
@@ -378,11 +421,13 @@ public sealed partial class EventLoop : IDisposable
             EventLoopLog.CallbackFailed(_logger, ex);
         }
 
-        _slow.EndCallback(owner);
+        long elapsed = _slow.EndCallback(owner);
+        _turnTrace?.Completed(owner, ev.Operation, ev.Result, elapsed);
         return 1;
     }
 
-    private void Invoke(Action<object?> action, object? state)
+    // Returns how long the callback held the loop.
+    private long Invoke(Action<object?> action, object? state)
     {
         try
         {
@@ -394,15 +439,14 @@ public sealed partial class EventLoop : IDisposable
         }
 
         // Name what the user wrote: the Action behind Post(Action)/CallLater(Action), else the callback.
-        if (state is Delegate inner && action == s_invokeAction)
-        {
-            _slow.EndCallback(inner);
-        }
-        else
-        {
-            _slow.EndCallback(action, state);
-        }
+        return state is Delegate inner && action == s_invokeAction
+            ? _slow.EndCallback(inner)
+            : _slow.EndCallback(action, state);
     }
+
+    // What a trace names for a timer or posted action: the Action the user wrote, else the callback.
+    private static Delegate Named(Action<object?> action, object? state)
+        => state is Delegate inner && action == s_invokeAction ? inner : action;
 
     // The failure policy: a handler that throws is logged, removed and closed; the loop carries on.
     private void OnHandlerFailed(IEventHandler handler, Exception ex)

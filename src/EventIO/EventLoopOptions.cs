@@ -1,3 +1,4 @@
+using EventIO.Diagnostics;
 using EventIO.Polling;
 using Microsoft.Extensions.Logging;
 
@@ -30,6 +31,14 @@ public sealed class EventLoopOptions
     /// is never silent; <c>NullLogger.Instance</c> drops them.
     /// </summary>
     public ILogger? Logger { get; init; }
+
+    /// <summary>
+    /// Watches every turn: what the kernel was told, the wait, the ready set, each dispatch, timers and posted
+    /// actions (<see cref="LoopTraceWriter"/> prints them as text or JSON). Null (the default): no tracing, and no
+    /// cost beyond a null check per callback. The <c>EventIO</c> event source gets the same events whenever a
+    /// session listens, with or without this.
+    /// </summary>
+    public LoopTracer? Tracer { get; init; }
 
     internal void Validate()
     {

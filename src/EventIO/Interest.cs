@@ -2,7 +2,7 @@ namespace EventIO;
 
 /// <summary>The readiness a handler asks the poller to report: the recipe's wants_to_receive/wants_to_send.</summary>
 [Flags]
-internal enum Interest : byte
+public enum Interest : byte
 {
     /// <summary>Nothing: the descriptor is taken out of the kernel's interest set.</summary>
     None = 0,

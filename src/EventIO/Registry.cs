@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
+using EventIO.Diagnostics;
 using EventIO.Polling;
 using Microsoft.Extensions.Logging;
 
@@ -38,6 +39,9 @@ internal sealed class Registry : IDisposable
 
     /// <summary>The backend itself (the building blocks' io_uring requests go to it directly).</summary>
     internal IPoller Poller => _poller;
+
+    /// <summary>The trace of the turn now running, or null (not traced).</summary>
+    internal LoopTrace? Trace { get; set; }
 
     /// <summary>Registered handlers, the loop's own excluded.</summary>
     internal int Count { get; private set; }
@@ -81,6 +85,10 @@ internal sealed class Registry : IDisposable
 
         _byDescriptor[fd] = reg;
         Count += isInternal ? 0 : 1;
+        if (desired != Interest.None)
+        {
+            Trace?.InterestChanged(handler, fd, Interest.None, desired);
+        }
     }
 
     /// <summary>Unregisters <paramref name="handler"/> from the kernel and the table at once; false if it was not registered.</summary>
@@ -94,6 +102,7 @@ internal sealed class Registry : IDisposable
         if (reg.Registered != Interest.None)
         {
             _poller.Remove(reg.Descriptor);
+            Trace?.InterestChanged(handler, reg.Descriptor, reg.Registered, Interest.None);
         }
 
         Count -= reg.IsInternal ? 0 : 1;
@@ -196,6 +205,7 @@ internal sealed class Registry : IDisposable
                 _poller.Modify(reg.Descriptor, desired, reg.Token);
             }
 
+            Trace?.InterestChanged(handler, reg.Descriptor, reg.Registered, desired);
             reg.Registered = desired;
         }
         catch (Exception ex)

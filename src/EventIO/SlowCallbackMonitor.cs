@@ -27,8 +27,11 @@ internal sealed class SlowCallbackMonitor
     /// <summary>The first callback of a turn starts when the wait ended.</summary>
     internal void StartTurn(long now) => _callbackStart = now;
 
-    /// <summary>Ends the callback now running (a handler, or a delegate and its state) and reports it if it was slow.</summary>
-    internal void EndCallback(object callback, object? state = null)
+    /// <summary>When the last callback ended (or the turn's wait, if none ran yet).</summary>
+    internal long LastEnd => _callbackStart;
+
+    /// <summary>Ends the callback now running (a handler, or a delegate and its state), reports it if it was slow, and returns how long it took.</summary>
+    internal long EndCallback(object callback, object? state = null)
     {
         long ended = Stopwatch.GetTimestamp();
         long elapsed = ended - _callbackStart;
@@ -37,6 +40,8 @@ internal sealed class SlowCallbackMonitor
         {
             Report(callback, state, elapsed);
         }
+
+        return elapsed;
     }
 
     // The name is built only when the warning is logged, so a slow turn allocates nothing when logging is

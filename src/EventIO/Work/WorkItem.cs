@@ -11,6 +11,12 @@ internal abstract class WorkItem
     /// <summary>The loop the callback runs on: the one whose thread queued the work.</summary>
     internal EventLoop Loop { get; }
 
+    /// <summary>The callback that completes the work on the loop (what a trace names).</summary>
+    internal abstract Delegate Callback { get; }
+
+    /// <summary>The work itself (what a trace names).</summary>
+    internal abstract Delegate Work { get; }
+
     /// <summary>Runs the work on a worker thread, capturing its result or exception; false if it threw.</summary>
     internal abstract bool Execute();
 

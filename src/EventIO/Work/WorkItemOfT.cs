@@ -10,6 +10,10 @@ internal sealed class WorkItem<TState, TResult>(
     private TResult? _result;
     private Exception? _exception;
 
+    internal override Delegate Callback => onCompleted;
+
+    internal override Delegate Work => work;
+
     internal override bool Execute()
     {
         try

@@ -153,6 +153,8 @@ public sealed partial class WorkerPool : IDisposable
             Monitor.Pulse(_gate);
         }
 
+        loop.TraceWorkQueued(work);
+
         return true;
     }
 
