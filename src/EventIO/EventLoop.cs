@@ -95,6 +95,14 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>The monotonic clock (<see cref="Stopwatch.GetTimestamp"/>) read when this turn's wait ended: free, at most a turn old. For stamps and <see cref="CallAt"/>.</summary>
     public long Now => _now;
 
+    /// <summary>
+    /// Ticks of <see cref="Now"/>'s clock during which this loop did not run although it should have: the
+    /// process was stopped (SIGSTOP, a debugger, a frozen VM), as the loop sees it: a gap between two turns
+    /// longer than the wait plus half a second. Subtract the growth of this figure from an elapsed time on
+    /// <see cref="Now"/> to get the time the loop was running (an idle timeout counts only that). Loop thread.
+    /// </summary>
+    public long StoppedTicks { get; private set; }
+
     /// <summary>Where the loop and the building blocks log (<see cref="EventLoopOptions.Logger"/>, else stderr).</summary>
     public ILogger Logger => _logger;
 
@@ -285,6 +293,7 @@ public sealed partial class EventLoop : IDisposable
         int work = Dispatch(ready);                                     // 3. receive before send, as the recipe
         if (ClockJumped(previous, timeoutMs))
         {
+            StoppedTicks += _now - previous - (timeoutMs * Stopwatch.Frequency / 1000);
             _timersDeferred = true;                                     //    the process was stopped: timers next turn
         }
         else

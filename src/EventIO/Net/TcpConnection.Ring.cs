@@ -155,7 +155,7 @@ public abstract partial class TcpConnection : ICompletionHandler, IRingStartable
                 }
                 else if (_state == TcpConnectionState.Lingering)
                 {
-                    _lastReceived = Loop.Now; // discarded while waiting for the peer's FIN
+                    _lastReceived = RunningNow; // discarded while waiting for the peer's FIN
                 }
             }
             finally

@@ -46,7 +46,7 @@ public abstract partial class TcpConnection : LoopHandler
     private TimerHandle? _closeTimer;   // the deadline of Draining, then of Lingering
     private TimerHandle? _idleTimer;
     private long _idleTicks;            // 0: no idle timeout
-    private long _lastReceived;         // loop clock at the last byte received
+    private long _lastReceived;         // loop clock at the last byte received, less the loop's stopped time then
     private Socket? _socket;            // made on first use of Socket, or given
 
     /// <summary>
@@ -267,8 +267,8 @@ public abstract partial class TcpConnection : LoopHandler
         OpenedAt = Loop.Now;
         if (_idleTicks > 0)
         {
-            _lastReceived = Loop.Now;
-            _idleTimer = Loop.CallAt(MonotonicClock.Add(_lastReceived, _idleTicks), s_checkIdle, this);
+            _lastReceived = RunningNow;
+            _idleTimer = Loop.CallAt(MonotonicClock.Add(Loop.Now, _idleTicks), s_checkIdle, this);
         }
 
         StartRing();
@@ -444,7 +444,7 @@ public abstract partial class TcpConnection : LoopHandler
 
     private void Deliver(ReadOnlySpan<byte> data)
     {
-        _lastReceived = Loop.Now;
+        _lastReceived = RunningNow;
         OnReceived(data);
     }
 
@@ -499,18 +499,21 @@ public abstract partial class TcpConnection : LoopHandler
 
     private void CheckIdle()
     {
-        // The loop's clock, not a fresh reading: a turn that resumes after SIGSTOP runs on the time it
-        // started with, and I/O waiting since is read in the next turn before the timers run again. A fresh
-        // reading here would close every connection whose bytes are waiting, as idle.
-        long due = MonotonicClock.Add(_lastReceived, _idleTicks);
-        if (Loop.Now >= due)
+        // Idle time is the loop's running time: time the process was stopped (SIGSTOP) does not count, or every
+        // connection would be idle at the resume, those whose next request is a round trip away included. And
+        // the loop's clock, not a fresh reading: a turn that resumes after a stop runs on the time it started with.
+        long idle = RunningNow - _lastReceived;
+        if (idle >= _idleTicks)
         {
             CloseWith(TcpCloseReason.IdleTimeout);
             return;
         }
 
-        _idleTimer = Loop.CallAt(due, s_checkIdle, this); // a read only stamps the clock: O(1) per read
+        _idleTimer = Loop.CallAt(MonotonicClock.Add(Loop.Now, _idleTicks - idle), s_checkIdle, this); // a read only stamps the clock: O(1) per read
     }
+
+    // The loop's clock less the time the loop was stopped: what idle timeouts count.
+    private long RunningNow => Loop.Now - Loop.StoppedTicks;
 
     private void CloseOnError(SocketError error)
     {
