@@ -226,9 +226,9 @@ public abstract partial class UdpServer : ICompletionHandler, IRingStartable
             IoUringPrep.Cancel(ref _ring!.Ring!.GetSqe(), _ring.Completions.UserData(_slot, RingOperation.ReceiveMessage), all: false, (ulong)RingOperation.Cancel << 56);
         }
 
-        if (_sendsInFlight > 0)
+        if (_sendsInFlight > 0 && _ring!.Ring!.IsOwnerThread)
         {
-            _ = _ring!.Ring!.SubmitAndWait(0, 0);
+            _ = _ring.Ring.SubmitAndWait(0, 0); // (a loop disposed from another thread cannot enter its ring: those replies go with it)
         }
 
         ReleaseRingIfDone();
