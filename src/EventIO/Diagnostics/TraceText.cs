@@ -71,17 +71,25 @@ internal static class TraceText
     [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "A nicer name only; without the field's metadata the lambda's name is used.")]
     private static string? StaticField(Delegate callback)
     {
-        if (!callback.Method.Name.StartsWith("<.cctor>", StringComparison.Ordinal) || callback.Target?.GetType().DeclaringType is not { } type)
+        if (!callback.Method.Name.StartsWith("<.cctor>", StringComparison.Ordinal) || callback.Target?.GetType().DeclaringType is not { } type
+            || type.ContainsGenericParameters)
         {
-            return null;
+            return null; // a generic type's statics cannot be read without its type arguments
         }
 
-        foreach (FieldInfo field in type.GetFields(BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public))
+        try
         {
-            if (field.GetValue(null) is Delegate d && d.Method == callback.Method)
+            foreach (FieldInfo field in type.GetFields(BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public))
             {
-                return $"{ShortName(type)}.{field.Name}";
+                if (field.GetValue(null) is Delegate d && d.Method == callback.Method)
+                {
+                    return $"{ShortName(type)}.{field.Name}";
+                }
             }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or FieldAccessException or TargetInvocationException)
+        {
+            // a name is never worth a failure on the loop: the lambda's own name is used
         }
 
         return null;
