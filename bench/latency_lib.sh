@@ -1,7 +1,8 @@
 # bench/latency_lib.sh - sourced by fib_latency.sh and hog_latency.sh: builds the harness if needed,
 # publishes eventio (Release), starts one `eventio serve` pinned to CPU 0 with TCP echo on $TCP, and
 # measures echo latency with echoload (10 connections x 64 B, CPU 1). The caller sets SECS and may put
-# the PID of one background load in BGPID; both it and the server are stopped on exit.
+# the PID of one background load in BGPID; both it and the server are stopped on exit. SERVE_WRAP runs the
+# server under a wrapper, e.g. SERVE_WRAP="setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice" (no CAP_SYS_NICE).
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 export BENCH_OUT=${BENCH_OUT:-$HERE/out}
@@ -16,7 +17,8 @@ trap cleanup EXIT
 
 # start_server ARGS...: `eventio serve ARGS --tcp-echo-port $TCP` on CPU 0; returns once TCP echo answers.
 start_server() {
-  taskset -c 0 "$BENCH_OUT/eventio/eventio" serve "$@" --tcp-echo-port $TCP --log-level warning &
+  # shellcheck disable=SC2086
+  taskset -c 0 ${SERVE_WRAP:-} "$BENCH_OUT/eventio/eventio" serve "$@" --tcp-echo-port $TCP --log-level warning &
   SRV=$!
   taskset -c 1 "$BENCH_OUT/echoload" tcp -p $TCP -r -d 10 >/dev/null 2>&1   # readiness probe
 }

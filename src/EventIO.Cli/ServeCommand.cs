@@ -36,10 +36,10 @@ internal static class ServeCommand
         Option<int> fibMax = CommonOptions.Int("--fib-max", UdpFibonacciServer.DefaultMaxN, 0, Fibonacci.MaxComputable, "Largest n the Fibonacci server computes.");
         var workerPriority = new Option<string>("--worker-priority")
         {
-            Description = "How Fibonacci workers compete with the loop for the CPU: idle (SCHED_IDLE, never delays the loop), low (nice 10), normal.",
-            DefaultValueFactory = _ => "idle",
+            Description = "How Fibonacci workers compete with the loop for the CPU: adaptive (SCHED_IDLE, promoted while other programs starve the work, sent back when the loop waits; needs CAP_SYS_NICE or RLIMIT_NICE, else as idle), idle (SCHED_IDLE, never delays the loop), low (nice 10), normal.",
+            DefaultValueFactory = _ => "adaptive",
         };
-        workerPriority.AcceptOnlyFromAmong("idle", "low", "normal");
+        workerPriority.AcceptOnlyFromAmong("adaptive", "idle", "low", "normal");
         var api = new Option<string>("--api")
         {
             Description = "How the TCP echo and Fibonacci servers are written: handlers (callbacks) or async (async/await on the loop).",

@@ -300,6 +300,14 @@ public sealed class RecipeHost : IDisposable
             return;
         }
 
+        if (Pool is { } pool)
+        {
+            string priority = pool.Priority.ToString().ToLowerInvariant();
+            string unprivileged = pool.Priority == WorkerPriority.Adaptive && pool.PromotionRefused ? ", may not leave SCHED_IDLE: items start at normal priority" : "";
+            long completed = pool.CompletedCount, promotions = pool.Promotions, demotions = pool.Demotions, retired = pool.RetiredWorkers;
+            RecipeHostLog.WorkerTotals(_logger, priority, unprivileged, completed, promotions, demotions, retired);
+        }
+
         foreach ((string name, LoopHandler[] servers) in _servers)
         {
             UdpServer[] udp = [.. servers.OfType<UdpServer>()];

@@ -11,6 +11,9 @@ internal static partial class RecipeHostLog
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{Server} totals: {Invalid} invalid requests, {Busy} refused as busy, {Unanswered} unanswered at exit")]
     internal static partial void FibonacciTotals(ILogger logger, string server, long invalid, long busy, int unanswered);
 
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "workers ({Priority}{Unprivileged}): {Completed} items run, {Promotions} promoted while starved, {Demotions} sent back to idle priority when a loop waited, {Retired} threads retired")]
+    internal static partial void WorkerTotals(ILogger logger, string priority, string unprivileged, long completed, long promotions, long demotions, long retired);
+
     [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "{Server} totals: {Accepted} connections accepted, {Rejected} turned away, {IdleClosed} closed when idle, {QueueFull} closed for a full send queue, {AcceptPauses} accept pauses{ByLoop}")]
     internal static partial void TcpTotals(ILogger logger, string server, long accepted, long rejected, long idleClosed, long queueFull, long acceptPauses, string byLoop);
 

@@ -34,8 +34,8 @@ public sealed class RecipeHostOptions
     /// <summary>Worker threads for the Fibonacci server (16, as the recipe).</summary>
     public int Workers { get; init; } = 16;
 
-    /// <summary>How the Fibonacci workers compete with the loop for the CPU (<see cref="Work.WorkerPriority.Idle"/>).</summary>
-    public WorkerPriority WorkerPriority { get; init; } = WorkerPriority.Idle;
+    /// <summary>How the Fibonacci workers compete with the loop for the CPU (<see cref="Work.WorkerPriority.Adaptive"/>).</summary>
+    public WorkerPriority WorkerPriority { get; init; } = WorkerPriority.Adaptive;
 
     /// <summary>Work items that may wait for a worker before requests get <c>error: busy</c> (1024).</summary>
     public int WorkQueueCapacity { get; init; } = 1024;

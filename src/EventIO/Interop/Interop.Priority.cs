@@ -26,4 +26,21 @@ internal static partial class Libc
 
     [LibraryImport(Name, SetLastError = true)]
     internal static unsafe partial int sched_setscheduler(int pid, int policy, sched_param* param);
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static partial int sched_getscheduler(int pid);
+
+    /// <summary><c>struct timespec</c> (64-bit Linux: two longs).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct timespec
+    {
+        internal long tv_sec;
+        internal long tv_nsec;
+    }
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static unsafe partial int clock_gettime(int clockid, timespec* time);
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static unsafe partial nint pread(int fd, void* buf, nuint count, long offset);
 }

@@ -37,6 +37,56 @@ internal static class ThreadScheduling
         return tid > 0 && OperatingSystem.IsLinux() && Libc.sched_setscheduler(tid, Libc.SCHED_OTHER, &param) == 0;
     }
 
+    /// <summary>
+    /// Moves thread <paramref name="tid"/> of this process to SCHED_OTHER at <paramref name="nice"/> (from
+    /// SCHED_IDLE: needs CAP_SYS_NICE or RLIMIT_NICE of at least 20 − its nice value). False where refused.
+    /// </summary>
+    internal static bool TrySetNormalPolicy(int tid, int nice) =>
+        TrySetNormalPolicy(tid) && (nice == 0 || Libc.setpriority(Libc.PRIO_PROCESS, (uint)tid, nice) == 0);
+
+    /// <summary>Puts thread <paramref name="tid"/> of this process under SCHED_IDLE (needs no privilege). False where refused.</summary>
+    internal static unsafe bool TrySetIdlePolicy(int tid)
+    {
+        Libc.sched_param param = default;
+        return tid > 0 && OperatingSystem.IsLinux() && Libc.sched_setscheduler(tid, Libc.SCHED_IDLE, &param) == 0;
+    }
+
+    /// <summary>True if thread <paramref name="tid"/> of this process runs under SCHED_IDLE now.</summary>
+    internal static bool IsIdlePolicy(int tid) => tid > 0 && OperatingSystem.IsLinux() && Libc.sched_getscheduler(tid) == Libc.SCHED_IDLE;
+
+    /// <summary>
+    /// The CPU time thread <paramref name="tid"/> of this process has used, in nanoseconds (its per-thread
+    /// CPU clock, as <c>pthread_getcpuclockid</c> builds it); -1 if the thread is gone or unsupported.
+    /// </summary>
+    internal static unsafe long ThreadCpuNanoseconds(int tid)
+    {
+        if (tid <= 0 || !OperatingSystem.IsLinux())
+        {
+            return -1;
+        }
+
+        int clock = (~tid << 3) | 6; // MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)
+        Libc.timespec time;
+        return Libc.clock_gettime(clock, &time) == 0 ? (time.tv_sec * 1_000_000_000L) + time.tv_nsec : -1;
+    }
+
+    /// <summary>The calling thread's kernel id, asked of the kernel once per thread; -1 where unsupported.</summary>
+    internal static int CurrentThreadIdCached
+    {
+        get
+        {
+            if (t_threadId == 0)
+            {
+                t_threadId = (int)CurrentThreadId();
+            }
+
+            return t_threadId;
+        }
+    }
+
+    [ThreadStatic]
+    private static int t_threadId;
+
     private static long CurrentThreadId()
     {
         if (!OperatingSystem.IsLinux())

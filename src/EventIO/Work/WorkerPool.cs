@@ -16,9 +16,9 @@ namespace EventIO.Work;
 /// Workers are background threads named <c>eventio-worker-N</c>. On Linux they run at a lower priority than
 /// the loop (<see cref="WorkerPriority"/>), so that when CPU-heavy work shares a core with the loop thread,
 /// the loop still gets the CPU it needs to answer everyone else: the recipe's promise that slow work does
-/// not stall the loop. The price of the default, <see cref="WorkerPriority.Idle"/>: on a machine whose CPUs
-/// other programs keep busy, idle-priority workers get almost no CPU; choose <see cref="WorkerPriority.Low"/>
-/// there.</para>
+/// not stall the loop. The default, <see cref="WorkerPriority.Adaptive"/>, starts them under SCHED_IDLE and
+/// promotes work that other programs starve (see <see cref="AdaptiveWorkerPolicy"/>); plain
+/// <see cref="WorkerPriority.Idle"/> workers get almost no CPU on a machine whose CPUs other programs keep busy.</para>
 /// </remarks>
 public sealed partial class WorkerPool : IDisposable
 {
@@ -31,6 +31,7 @@ public sealed partial class WorkerPool : IDisposable
     private readonly bool[] _workerBusy; // true while worker i runs an item; under _gate
     private readonly object _gate = new();
     private readonly WorkerPriority _priority;
+    private readonly WorkerGovernor? _governor; // Adaptive only
     private int _queued; // _queue.Count, written under _gate, readable without it
     private volatile bool _shutdown; // written under _gate; read without it by IsShutDown
     private int _running;
@@ -40,10 +41,13 @@ public sealed partial class WorkerPool : IDisposable
 
     /// <summary>
     /// Starts <paramref name="workerCount"/> workers (16, as the recipe; 1..1024) with a queue of
-    /// <paramref name="queueCapacity"/> (1024), at <paramref name="priority"/> (<see cref="WorkerPriority.Idle"/>:
-    /// never delays a loop, but starves on a machine that other programs keep busy; see the remarks).
+    /// <paramref name="queueCapacity"/> (1024), at <paramref name="priority"/> (<see cref="WorkerPriority.Adaptive"/>:
+    /// idle priority while the loops need the CPU, a fair share while other programs would starve the work; see
+    /// the remarks), with the knobs of <see cref="WorkerPriority.Adaptive"/> in <paramref name="adaptivePolicy"/>
+    /// (null: <see cref="AdaptiveWorkerPolicy.Default"/>; ignored for other priorities).
     /// </summary>
-    public WorkerPool(int workerCount = 16, int queueCapacity = 1024, WorkerPriority priority = WorkerPriority.Idle)
+    /// <exception cref="ArgumentOutOfRangeException">A count, the priority or a knob of <paramref name="adaptivePolicy"/> is out of range.</exception>
+    public WorkerPool(int workerCount = 16, int queueCapacity = 1024, WorkerPriority priority = WorkerPriority.Adaptive, AdaptiveWorkerPolicy? adaptivePolicy = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(workerCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(workerCount, 1024);
@@ -53,7 +57,13 @@ public sealed partial class WorkerPool : IDisposable
             throw new ArgumentOutOfRangeException(nameof(priority), priority, "Unknown worker priority.");
         }
 
+        adaptivePolicy?.Validate();
         _priority = priority;
+        if (priority == WorkerPriority.Adaptive && OperatingSystem.IsLinux())
+        {
+            _governor = new WorkerGovernor(this, workerCount, adaptivePolicy ?? AdaptiveWorkerPolicy.Default);
+        }
+
         QueueCapacity = queueCapacity;
         _workers = new Thread[workerCount];
         _workerTids = new int[workerCount];
@@ -67,6 +77,28 @@ public sealed partial class WorkerPool : IDisposable
 
     /// <summary>How the workers compete with the loop for the CPU.</summary>
     public WorkerPriority Priority => _priority;
+
+    /// <summary>
+    /// Times a starving worker was promoted from SCHED_IDLE (<see cref="WorkerPriority.Adaptive"/>; 0 otherwise).
+    /// Any thread.
+    /// </summary>
+    public long Promotions => _governor?.Promotions ?? 0;
+
+    /// <summary>Times a promoted worker was sent back to SCHED_IDLE because a loop waited for a CPU. Any thread.</summary>
+    public long Demotions => _governor?.Demotions ?? 0;
+
+    /// <summary>
+    /// True if this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE below 20 − the promoted nice),
+    /// probed once at start (<see cref="WorkerPriority.Adaptive"/>): items then start at the normal policy and
+    /// drop to SCHED_IDLE for good when a loop waits. Any thread.
+    /// </summary>
+    public bool PromotionRefused => _governor?.PromotionRefused ?? false;
+
+    /// <summary>
+    /// Worker threads retired because their item was sent to SCHED_IDLE for good (no privilege to leave it)
+    /// and replaced by fresh ones (<see cref="WorkerPriority.Adaptive"/>). Any thread.
+    /// </summary>
+    public long RetiredWorkers => _governor?.Retired ?? 0;
 
     /// <summary>The number of worker threads.</summary>
     public int WorkerCount => _workers.Length;
@@ -102,7 +134,7 @@ public sealed partial class WorkerPool : IDisposable
     internal int RunningCount => Volatile.Read(ref _running);
 
     /// <summary>Items a worker has run (failed ones included). Any thread.</summary>
-    internal long CompletedCount => Interlocked.Read(ref _completed);
+    public long CompletedCount => Interlocked.Read(ref _completed);
 
     /// <summary>Items whose work threw. Any thread.</summary>
     internal long FailedCount => Interlocked.Read(ref _failed);
@@ -153,6 +185,7 @@ public sealed partial class WorkerPool : IDisposable
             Monitor.Pulse(_gate);
         }
 
+        _governor?.WorkQueued(Interop.ThreadScheduling.CurrentThreadIdCached);
         loop.TraceWorkQueued(work);
 
         return true;
@@ -181,11 +214,35 @@ public sealed partial class WorkerPool : IDisposable
             item.PostCompletion();
         }
 
-        return JoinWorkers(timeout);
+        bool exited = JoinWorkers(timeout);
+        if (exited)
+        {
+            _governor?.Dispose();
+        }
+
+        return exited;
     }
 
     /// <summary>Same as <see cref="Shutdown"/> with a 5 second deadline.</summary>
     public void Dispose() => Shutdown(TimeSpan.FromSeconds(5));
+
+    /// <summary>
+    /// Starts a fresh thread in worker slot <paramref name="index"/>, whose thread retired (the governor, from
+    /// its normal-priority thread: a thread inherits its creator's policy). Nothing once shut down.
+    /// </summary>
+    internal void StartWorker(int index)
+    {
+        lock (_gate)
+        {
+            if (_shutdown)
+            {
+                return;
+            }
+
+            _workers[index] = new Thread(WorkerMain) { IsBackground = true, Name = $"eventio-worker-{index}" };
+            _workers[index].Start(index);
+        }
+    }
 
     private bool Refuse()
     {
@@ -257,7 +314,7 @@ public sealed partial class WorkerPool : IDisposable
             else
             {
                 _workerTids[index] = tid;
-            }
+                    }
         }
     }
 
@@ -284,6 +341,10 @@ public sealed partial class WorkerPool : IDisposable
         {
             EnterIdlePolicy(me);
         }
+        else if (_governor is not null)
+        {
+            _governor.RegisterWorker(me, Interop.ThreadScheduling.CurrentThreadIdCached);
+        }
 
         while (true)
         {
@@ -299,6 +360,8 @@ public sealed partial class WorkerPool : IDisposable
                 if (_queue.Count == 0)
                 {
                     _workerTids[me] = 0;
+                    _governor?.RegisterWorker(me, 0);
+                    _workerBusy[me] = false;
                     return; // shut down and nothing left
                 }
 
@@ -308,6 +371,7 @@ public sealed partial class WorkerPool : IDisposable
             }
 
             Interlocked.Increment(ref _running);
+            _governor?.ItemStarted(me);
             bool succeeded = item.Execute();
             Interlocked.Decrement(ref _running);
             Interlocked.Increment(ref _completed);
@@ -317,6 +381,10 @@ public sealed partial class WorkerPool : IDisposable
             }
 
             item.PostCompletion(); // false only when its loop is gone: nobody is left to tell
+            if (_governor is not null && _governor.ItemFinished(me))
+            {
+                return; // stuck under SCHED_IDLE (no privilege to leave it): the governor starts a fresh worker
+            }
         }
     }
 }

@@ -14,4 +14,11 @@ public enum WorkerPriority
     /// the loop's latency is unaffected by the pool. Under full load from elsewhere, work waits.
     /// </summary>
     Idle,
+
+    /// <summary>
+    /// The default: SCHED_IDLE while the loops need the CPU, promoted to a plain thread's priority while other
+    /// programs starve the work, and sent back the moment a loop has to wait (<see cref="AdaptiveWorkerPolicy"/>).
+    /// Promotion needs CAP_SYS_NICE or RLIMIT_NICE; without either this behaves as <see cref="Idle"/>.
+    /// </summary>
+    Adaptive,
 }

@@ -95,6 +95,35 @@ public sealed partial class CliProcess : IDisposable
     private static CliProcess Start(int? fileLimit, Dictionary<string, string>? environment, string[] args)
         => Start(fileLimit, environment, args, CliPath);
 
+    /// <summary>
+    /// Starts <c>eventio ARGS</c> under <paramref name="wrapper"/>, a command that execs what follows it (say
+    /// <c>taskset -c 0</c>, or <c>setpriv</c> to drop a capability): the process is then the server itself.
+    /// </summary>
+    public static CliProcess StartUnder(string[] wrapper, params string[] args)
+    {
+        var info = new ProcessStartInfo(wrapper[0])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in wrapper[1..])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.ArgumentList.Add("dotnet");
+        info.ArgumentList.Add(CliPath);
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        return new CliProcess(Process.Start(info) ?? throw new InvalidOperationException($"{wrapper[0]} did not start."));
+    }
+
     /// <summary>Starts the executable at <paramref name="path"/> (a NativeAOT <c>eventio</c>, say) with <paramref name="args"/>.</summary>
     public static CliProcess StartExecutable(string path, params string[] args)
         => Start(fileLimit: null, environment: null, args, program: null, executable: path);

@@ -1,0 +1,78 @@
+namespace EventIO.Interop;
+
+/// <summary>
+/// One thread's <c>/proc/self/task/TID/schedstat</c>, kept open and read with <c>pread</c>: the CPU time the
+/// thread has used and the time it has spent runnable but waiting for a CPU (run delay), both in nanoseconds.
+/// Not thread-safe; one reader.
+/// </summary>
+internal sealed class SchedStatFile : IDisposable
+{
+    private int _fd;
+
+    private SchedStatFile(int tid, int fd)
+    {
+        ThreadId = tid;
+        _fd = fd;
+    }
+
+    /// <summary>The kernel id of the thread read.</summary>
+    internal int ThreadId { get; }
+
+    /// <summary>Opens thread <paramref name="tid"/>'s file; null if the thread is gone or the kernel has no schedstat.</summary>
+    internal static SchedStatFile? TryOpen(int tid)
+    {
+        if (tid <= 0 || !OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        int fd = Libc.open($"/proc/self/task/{tid}/schedstat", Libc.O_RDONLY | Libc.O_CLOEXEC);
+        return fd < 0 ? null : new SchedStatFile(tid, fd);
+    }
+
+    /// <summary>Reads the two counters; false once the thread has exited (or the file cannot be read).</summary>
+    internal unsafe bool TryRead(out long cpuNanoseconds, out long waitNanoseconds)
+    {
+        cpuNanoseconds = 0;
+        waitNanoseconds = 0;
+        byte* text = stackalloc byte[96];
+        nint length = _fd < 0 ? -1 : Libc.pread(_fd, text, 96, 0);
+        if (length <= 0)
+        {
+            return false;
+        }
+
+        var span = new ReadOnlySpan<byte>(text, (int)length);
+        return TakeNumber(ref span, out cpuNanoseconds) && TakeNumber(ref span, out waitNanoseconds);
+    }
+
+    /// <summary>Closes the file. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (_fd >= 0)
+        {
+            Libc.close(_fd);
+            _fd = -1;
+        }
+    }
+
+    private static bool TakeNumber(ref ReadOnlySpan<byte> text, out long value)
+    {
+        value = 0;
+        int i = 0;
+        while (i < text.Length && text[i] == (byte)' ')
+        {
+            i++;
+        }
+
+        int start = i;
+        while (i < text.Length && text[i] >= (byte)'0' && text[i] <= (byte)'9')
+        {
+            value = (value * 10) + (text[i] - '0');
+            i++;
+        }
+
+        text = text[i..];
+        return i > start;
+    }
+}
