@@ -189,6 +189,7 @@ public sealed class EventIOHostedService : IHostedService, IDisposable
                     NoDelay = o.NoDelay,
                     ReusePort = group.Count > 1,
                     ConnectionLimit = o.MaxConnections > 0 ? new ConnectionLimit(o.MaxConnections) : null, // one cap over every loop
+                    AddressLimit = o.MaxConnectionsPerAddress > 0 ? new AddressConnectionLimit(o.MaxConnectionsPerAddress) : null, // likewise
                     IdleTimeout = o.IdleTimeout ?? Timeout.InfiniteTimeSpan,
                 };
                 Func<SafeSocketHandle, TcpConnection> factory = socket => tcp.CreateConnection(_services, socket);
@@ -200,7 +201,15 @@ public sealed class EventIOHostedService : IHostedService, IDisposable
             {
                 UdpServerHostOptions o = _services.GetRequiredService<IOptionsMonitor<UdpServerHostOptions>>().Get(udp.Name);
                 endPoint = new IPEndPoint(Parse(o.Address), o.Port);
-                var shared = new UdpServerOptions { BatchSize = o.BatchSize, ReceiveBudget = o.ReceiveBudget, ReceiveBufferSize = o.ReceiveBufferSize, ReusePort = group.Count > 1 };
+                var shared = new UdpServerOptions
+                {
+                    BatchSize = o.BatchSize,
+                    ReceiveBudget = o.ReceiveBudget,
+                    ReceiveBufferSize = o.ReceiveBufferSize,
+                    ReusePort = group.Count > 1,
+                    RateLimit = o.RateLimit,
+                    RateLimitBurst = o.RateLimitBurst,
+                };
                 create = at => udp.CreateServer(_services, at, shared);
                 break;
             }

@@ -44,6 +44,11 @@ internal sealed class HostOptionsValidator :
             failures.Add($"EventIO:Servers:{name}:MaxConnections must be 0 (no limit) or more (got {options.MaxConnections}).");
         }
 
+        if (options.MaxConnectionsPerAddress < 0)
+        {
+            failures.Add($"EventIO:Servers:{name}:MaxConnectionsPerAddress must be 0 (no limit) or more (got {options.MaxConnectionsPerAddress}).");
+        }
+
         if (options.IdleTimeout is { } idle && idle <= TimeSpan.Zero)
         {
             failures.Add($"EventIO:Servers:{name}:IdleTimeout must be positive, or absent for none (got {idle}).");
@@ -64,6 +69,11 @@ internal sealed class HostOptionsValidator :
         if (options.ReceiveBudget < 1)
         {
             failures.Add($"EventIO:Servers:{name}:ReceiveBudget must be at least 1 (got {options.ReceiveBudget}).");
+        }
+
+        if (options.RateLimit < 0 || options.RateLimitBurst < 0)
+        {
+            failures.Add($"EventIO:Servers:{name}:RateLimit and RateLimitBurst must be 0 (no limit; one second's worth) or more (got {options.RateLimit}, {options.RateLimitBurst}).");
         }
 
         if (options.ReceiveBufferSize < 0)

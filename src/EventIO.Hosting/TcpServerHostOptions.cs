@@ -18,6 +18,12 @@ public sealed class TcpServerHostOptions
     /// <summary>The most connections open at once over every loop; 0: no limit. A client beyond it is accepted and closed at once.</summary>
     public int MaxConnections { get; set; }
 
+    /// <summary>
+    /// The most connections open at once from one IP address, over every loop; 0: no limit. A client beyond
+    /// it is accepted and closed at once. Off on loopback by default; set it for a public address.
+    /// </summary>
+    public int MaxConnectionsPerAddress { get; set; }
+
     /// <summary>Close a connection whose peer sends nothing for this long; null: never.</summary>
     public TimeSpan? IdleTimeout { get; set; }
 

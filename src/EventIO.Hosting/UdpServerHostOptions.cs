@@ -20,4 +20,14 @@ public sealed class UdpServerHostOptions
 
     /// <summary>The socket's receive buffer in bytes (SO_RCVBUF); 0 keeps the system's default.</summary>
     public int ReceiveBufferSize { get; set; }
+
+    /// <summary>
+    /// Datagrams handled per second per source address (a token bucket per source in a bounded
+    /// least-recently-used table); 0, the default: no limit. Over it a datagram is dropped unanswered and
+    /// counted. Set it on a public address, where any reply can be reflected at a spoofed victim.
+    /// </summary>
+    public int RateLimit { get; set; }
+
+    /// <summary>Datagrams a quiet source may send at once before <see cref="RateLimit"/> applies; 0: one second's worth.</summary>
+    public int RateLimitBurst { get; set; }
 }

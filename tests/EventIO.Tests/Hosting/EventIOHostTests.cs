@@ -76,6 +76,7 @@ public sealed class EventIOHostTests
     [InlineData("EventIO:Servers:echo:Port", "70000", "EventIO:Servers:echo:Port must be from 0 to 65535")]
     [InlineData("EventIO:Servers:echo:IdleTimeout", "-00:00:01", "EventIO:Servers:echo:IdleTimeout must be positive")]
     [InlineData("EventIO:Loops", "-1", "EventIO:Loops must be from 0")]
+    [InlineData("EventIO:Servers:echo:MaxConnectionsPerAddress", "-1", "EventIO:Servers:echo:MaxConnectionsPerAddress must be 0 (no limit) or more")]
     public async Task BadSettings_FailTheHostsStart_WithTheSettingsName(string key, string value, string message)
     {
         using IHost host = HostingTestSupport.Build(eventio => eventio.AddTcpServer<TcpEchoConnection>("echo"), new() { [key] = value });
@@ -137,6 +138,49 @@ public sealed class EventIOHostTests
         {
             Environment.SetEnvironmentVariable(prefix + "EventIO__Servers__echo__Port", null);
         }
+    }
+
+    [Fact]
+    public async Task PerSourceLimits_FromConfiguration_CapConnectionsPerAddress_AndDatagramsPerSource()
+    {
+        using IHost host = HostingTestSupport.Build(
+            eventio => eventio
+                .AddTcpServer<TcpEchoConnection>("echo", o => o.Port = 0)
+                .AddUdpServer<UdpEchoServer>("udp", o => o.Port = 0),
+            new()
+            {
+                ["EventIO:Loops"] = "2",
+                ["EventIO:Servers:echo:MaxConnectionsPerAddress"] = "2",
+                ["EventIO:Servers:udp:RateLimit"] = "1",
+                ["EventIO:Servers:udp:RateLimitBurst"] = "5",
+            });
+        await host.StartAsync().DefaultTimeout();
+
+        // Two connections from 127.0.0.1 over both loops; the third is accepted and closed at once.
+        using Socket first = Loopback.TcpConnect(host.Listener("echo").EndPoint);
+        using Socket second = Loopback.TcpConnect(host.Listener("echo").EndPoint);
+        foreach (Socket client in new[] { first, second })
+        {
+            client.Send("x"u8);
+            Assert.Equal("x"u8.ToArray(), Loopback.ReceiveExactly(client, 1));
+        }
+
+        using (Socket third = Loopback.TcpConnect(host.Listener("echo").EndPoint))
+        {
+            ServerTestSupport.AssertEndOfStream(third);
+        }
+
+        // One source, 20 datagrams at once: a burst of 5 is answered, the rest dropped and counted (per server and loop).
+        using Socket udp = Loopback.UdpClient();
+        for (int i = 0; i < 20; i++)
+        {
+            udp.SendTo("ping"u8, host.Listener("udp").EndPoint);
+        }
+
+        UdpServer[] servers = [.. host.Services.GetRequiredService<EventIOHostedService>().GetServers("udp").Cast<UdpServer>()];
+        Eventually.True(() => servers.Sum(s => s.RepliesSent + s.RateLimitedDatagrams) == 20, because: "every datagram answered or counted");
+        Assert.InRange(servers.Sum(s => s.RateLimitedDatagrams), 20 - (5 * servers.Length) - servers.Length, 15);
+        await host.StopAsync().DefaultTimeout();
     }
 
     [Fact]
