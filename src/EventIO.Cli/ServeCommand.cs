@@ -36,7 +36,7 @@ internal static class ServeCommand
         Option<int> fibMax = CommonOptions.Int("--fib-max", UdpFibonacciServer.DefaultMaxN, 0, Fibonacci.MaxComputable, "Largest n the Fibonacci server computes.");
         var workerPriority = new Option<string>("--worker-priority")
         {
-            Description = "How Fibonacci workers compete with the loop for the CPU: adaptive (SCHED_IDLE, promoted while other programs starve the work, sent back when the loop waits; needs CAP_SYS_NICE or RLIMIT_NICE, else as idle), idle (SCHED_IDLE, never delays the loop), low (nice 10), normal.",
+            Description = "How Fibonacci workers compete with the loop for the CPU: adaptive (SCHED_IDLE, promoted while other programs starve the work, sent back when the loop waits; without CAP_SYS_NICE or RLIMIT_NICE work starts normal and drops to idle when the loop waits), idle (SCHED_IDLE, never delays the loop), low (nice 10), normal.",
             DefaultValueFactory = _ => "adaptive",
         };
         workerPriority.AcceptOnlyFromAmong("adaptive", "idle", "low", "normal");

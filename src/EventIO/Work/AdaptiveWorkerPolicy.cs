@@ -6,8 +6,9 @@ namespace EventIO.Work;
 /// running workers got and how long the loops that queued the work waited for a CPU. A worker that got less
 /// than <see cref="StarvedShare"/> of the CPU the process's loops left free (other programs took it) is
 /// promoted to SCHED_OTHER at <see cref="PromotedNice"/>, at most <see cref="MaxPromoted"/> at a time; when a
-/// loop that is serving (it used at least <see cref="LoopBusyShare"/> of a sample) then waits for a CPU more
-/// than <see cref="LoopWaitShare"/> of a sample while promoted workers ran, they go back to SCHED_IDLE and no
+/// loop then waits for a CPU more than <see cref="LoopWaitShare"/> of a sample while the loops were serving
+/// (together they used at least <see cref="LoopBusyShare"/> of it) and promoted workers ran at least as long as
+/// the loop waited, they go back to SCHED_IDLE and no
 /// worker is promoted for <see cref="HoldAfterLoopWait"/> (doubled each time it recurs, up to 32 times).
 /// Leaving SCHED_IDLE needs CAP_SYS_NICE or RLIMIT_NICE ≥ 20 − <see cref="PromotedNice"/>; without either,
 /// items start at the normal policy and go to SCHED_IDLE, for good, when a loop waits (the worker thread is
@@ -35,8 +36,8 @@ public sealed class AdaptiveWorkerPolicy
     public double LoopWaitShare { get; init; } = 0.10;
 
     /// <summary>
-    /// A loop counts as serving when it used at least this share (0.05) of a sample's CPU time: only then do
-    /// its waits send promoted workers back (a nearly idle loop's few wake-ups wait behind any busy program
+    /// The loops count as serving when together they used at least this share (0.05) of a sample's CPU time:
+    /// only then do their waits send promoted workers back (a nearly idle loop's few wake-ups wait behind any busy program
     /// on its CPU, promoted workers or not). [0, 1].
     /// </summary>
     public double LoopBusyShare { get; init; } = 0.05;
@@ -44,7 +45,10 @@ public sealed class AdaptiveWorkerPolicy
     /// <summary>The nice value of promoted workers (0, as a plain thread; 0..19).</summary>
     public int PromotedNice { get; init; }
 
-    /// <summary>The most workers promoted at once (0, the default: one per CPU this process may use).</summary>
+    /// <summary>
+    /// The most workers promoted at once (0, the default: one per CPU this process may use). Without the
+    /// privilege to leave SCHED_IDLE, items start at the normal policy and this cap does not apply.
+    /// </summary>
     public int MaxPromoted { get; init; }
 
     /// <summary>No promotion for this long after promoted workers made a loop wait (1 s; doubled on each recurrence, up to 32×).</summary>
@@ -92,7 +96,9 @@ public sealed class AdaptiveWorkerPolicy
             return GovernorAction.None;
         }
 
-        if (sample.PromotedRunning > 0 && sample.PromotedCpuNanoseconds > 0
+        // The loop's wait is put down to promoted work only if that work ran at least as long as the loop
+        // waited: a loop that waited behind another program while promoted work barely ran keeps it promoted.
+        if (sample.PromotedRunning > 0 && sample.PromotedCpuNanoseconds >= sample.LoopWaitNanoseconds
             && sample.LoopWaitNanoseconds > LoopWaitShare * window && sample.LoopCpuNanoseconds >= LoopBusyShare * window)
         {
             return GovernorAction.Demote;

@@ -40,7 +40,9 @@ internal sealed class WorkerGovernor : IDisposable
     private readonly bool[] _watched;     // governor only: has a CPU baseline from an earlier sample of this run
     private readonly long[] _lastCpu;     // governor only
     private readonly long[] _lastStart;   // governor only: the run the baseline belongs to
-    private readonly object _loopsLock = new(); // loops and the governor: both normal priority
+    private readonly long[] _startCpu;    // CPU clock when the item started at (or was promoted to) the normal policy
+    private readonly System.Collections.Concurrent.ConcurrentStack<WorkItem> _handedOff = new(); // results of workers stuck under SCHED_IDLE
+    private readonly object _loopsLock = new(); // the governor and a loop adding itself: both normal priority
     private readonly List<SchedStatFile> _loops = [];
     private readonly List<long> _loopCpu = [];
     private readonly List<long> _loopWait = [];
@@ -50,7 +52,9 @@ internal sealed class WorkerGovernor : IDisposable
     private int _sleeping;
     private int _busyCount;
     private int _promotedCount;
-    private int _lastLoopTid;
+    private volatile int[] _loopTids = []; // copy-on-write: the queuing path checks it without a lock
+    private long _finishedPromotedCpu;      // CPU of promoted items that finished since the last sample
+    private int _finishedPromoted;
     private readonly bool[] _spent;       // unprivileged: this worker's thread is under SCHED_IDLE for good
     private readonly bool[] _replace;     // a retired worker's slot waits for a fresh thread
     private readonly bool _canLeaveIdle;
@@ -76,6 +80,7 @@ internal sealed class WorkerGovernor : IDisposable
         _watched = new bool[workerCount];
         _lastCpu = new long[workerCount];
         _lastStart = new long[workerCount];
+        _startCpu = new long[workerCount];
         _spent = new bool[workerCount];
         _replace = new bool[workerCount];
         _canLeaveIdle = ProbeCanLeaveIdle(policy.PromotedNice);
@@ -120,16 +125,22 @@ internal sealed class WorkerGovernor : IDisposable
     /// </summary>
     internal void WorkQueued(int tid)
     {
-        if (tid > 0 && tid != Volatile.Read(ref _lastLoopTid))
+        if (tid > 0 && Array.IndexOf(_loopTids, tid) < 0)
         {
             WatchLoop(tid);
         }
 
-        if (Volatile.Read(ref _sleeping) == 1 && Interlocked.Exchange(ref _sleeping, 0) == 1)
+        if (Interlocked.CompareExchange(ref _sleeping, 0, 1) == 1) // a full fence: the item is queued before the flag is read
         {
             _wake.Set();
         }
     }
+
+    /// <summary>
+    /// A worker took an item from the queue: counted as running at once, under the queue's lock, so that the
+    /// governor never sees an empty queue and no running item in between and falls asleep.
+    /// </summary>
+    internal void ItemDequeued() => Interlocked.Increment(ref _busyCount);
 
     /// <summary>
     /// Worker <paramref name="index"/> starts an item: under SCHED_IDLE, or at the normal policy if a promotion
@@ -139,7 +150,6 @@ internal sealed class WorkerGovernor : IDisposable
     {
         long now = Stopwatch.GetTimestamp();
         _startedAt[index] = now;
-        Interlocked.Increment(ref _busyCount);
         bool normal;
         if (_canLeaveIdle)
         {
@@ -161,6 +171,7 @@ internal sealed class WorkerGovernor : IDisposable
 
         if (normal)
         {
+            _startCpu[index] = ThreadScheduling.ThreadCpuNanoseconds(Volatile.Read(ref _tids[index]));
             Volatile.Write(ref _state[index], Promoted);
             return;
         }
@@ -171,11 +182,13 @@ internal sealed class WorkerGovernor : IDisposable
     }
 
     /// <summary>
-    /// Worker <paramref name="index"/> finished its item and returns to the normal policy to wait for the next.
-    /// Its own thread; lock-free.
+    /// Worker <paramref name="index"/> finished <paramref name="item"/>: it returns to the normal policy and then
+    /// posts the result (posting takes the loop's queue lock, never to be held under SCHED_IDLE). A worker that
+    /// may not leave SCHED_IDLE hands the result to this governor to post instead, and must exit. Its own
+    /// thread; lock-free.
     /// </summary>
-    /// <returns>True if the worker must exit instead (it may not leave SCHED_IDLE): the governor starts a fresh one.</returns>
-    internal bool ItemFinished(int index)
+    /// <returns>True if the worker must exit (it may not leave SCHED_IDLE): the governor starts a fresh one.</returns>
+    internal bool ItemFinished(int index, WorkItem item)
     {
         var spin = default(SpinWait);
         bool retire = false;
@@ -190,6 +203,9 @@ internal sealed class WorkerGovernor : IDisposable
 
             if (state == Promoted && Interlocked.CompareExchange(ref _state[index], Free, Promoted) == Promoted)
             {
+                long cpu = ThreadScheduling.ThreadCpuNanoseconds(Volatile.Read(ref _tids[index]));
+                Interlocked.Add(ref _finishedPromotedCpu, Math.Max(0, cpu - _startCpu[index]));
+                Interlocked.Increment(ref _finishedPromoted);
                 Interlocked.Decrement(ref _promotedCount);
                 break;
             }
@@ -199,12 +215,17 @@ internal sealed class WorkerGovernor : IDisposable
 
         if (retire)
         {
+            _handedOff.Push(item); // lock-free; posted by the governor within one sample
             Interlocked.Increment(ref _retired);
             Volatile.Write(ref _tids[index], 0);
             Volatile.Write(ref _replace[index], true);
         }
+        else
+        {
+            item.PostCompletion(); // false only when its loop is gone: nobody is left to tell
+        }
 
-        Interlocked.Decrement(ref _busyCount);
+        Interlocked.Decrement(ref _busyCount); // after the hand-off: the governor reads the count first
         return retire;
     }
 
@@ -233,13 +254,9 @@ internal sealed class WorkerGovernor : IDisposable
     {
         lock (_loopsLock)
         {
-            Volatile.Write(ref _lastLoopTid, tid);
-            foreach (SchedStatFile loop in _loops)
+            if (_stopped || Array.IndexOf(_loopTids, tid) >= 0)
             {
-                if (loop.ThreadId == tid)
-                {
-                    return;
-                }
+                return;
             }
 
             SchedStatFile? file = SchedStatFile.TryOpen(tid);
@@ -253,10 +270,13 @@ internal sealed class WorkerGovernor : IDisposable
             {
                 file?.Dispose();
             }
+
+            _loopTids = [.. _loopTids, tid]; // even if unreadable: not tried again on every item
         }
     }
 
-    private bool HasWork => Volatile.Read(ref _busyCount) > 0 || _pool.QueuedCount > 0;
+    // The running count first: a worker hands off its result before it stops counting as running.
+    private bool HasWork => Volatile.Read(ref _busyCount) > 0 || !_handedOff.IsEmpty || _pool.QueuedCount > 0;
 
     private void Run()
     {
@@ -270,14 +290,26 @@ internal sealed class WorkerGovernor : IDisposable
             }
 
             Volatile.Write(ref _sleeping, 0);
+            PostHandedOff();
             ReplaceRetired();
             Sample(decide: false); // a fresh baseline after sleeping
             while (!_stopped && HasWork)
             {
                 Thread.Sleep(_policy.SampleInterval);
+                PostHandedOff();
                 ReplaceRetired();
                 Sample(decide: true);
             }
+
+            PostHandedOff();
+        }
+    }
+
+    private void PostHandedOff()
+    {
+        while (_handedOff.TryPop(out WorkItem? item))
+        {
+            item.PostCompletion();
         }
     }
 
@@ -312,7 +344,6 @@ internal sealed class WorkerGovernor : IDisposable
                     _loops.RemoveAt(i);
                     _loopCpu.RemoveAt(i);
                     _loopWait.RemoveAt(i);
-                    Volatile.Write(ref _lastLoopTid, 0);
                     continue;
                 }
 
@@ -346,19 +377,28 @@ internal sealed class WorkerGovernor : IDisposable
             long started = _startedAt[i];
             if (_watched[i] && _lastStart[i] == started)
             {
-                workerCpu += cpu - _lastCpu[i];
+                long used = cpu - _lastCpu[i];
+                workerCpu += used;
                 watched++;
                 if (state == Promoted)
                 {
                     promotedRunning++;
-                    promotedCpu += cpu - _lastCpu[i];
+                    promotedCpu += used;
                 }
+            }
+            else if (state == Promoted)
+            {
+                promotedRunning++; // started promoted since the last sample: what it used so far
+                promotedCpu += Math.Max(0, cpu - _startCpu[i]);
             }
 
             _lastCpu[i] = cpu;
             _lastStart[i] = started;
             _watched[i] = true;
         }
+
+        promotedRunning += Interlocked.Exchange(ref _finishedPromoted, 0); // short promoted items count too
+        promotedCpu += Interlocked.Exchange(ref _finishedPromotedCpu, 0);
 
         if (!decide)
         {
@@ -417,7 +457,7 @@ internal sealed class WorkerGovernor : IDisposable
         }
     }
 
-    // The governor, or the worker itself as it starts an item.
+    // The governor only.
     private bool TryPromote(int index)
     {
         if (_refused || Interlocked.CompareExchange(ref _state[index], Promoting, Running) != Running)
@@ -425,8 +465,17 @@ internal sealed class WorkerGovernor : IDisposable
             return false;
         }
 
-        bool promoted = Interlocked.Increment(ref _promotedCount) <= _maxPromoted
-            && ThreadScheduling.TrySetNormalPolicy(Volatile.Read(ref _tids[index]), _policy.PromotedNice);
+        int tid = Volatile.Read(ref _tids[index]);
+        bool promoted = false;
+        if (Interlocked.Increment(ref _promotedCount) <= _maxPromoted)
+        {
+            _startCpu[index] = ThreadScheduling.ThreadCpuNanoseconds(tid);
+            promoted = ThreadScheduling.TrySetNormalPolicy(tid, _policy.PromotedNice);
+            if (!promoted)
+            {
+                ThreadScheduling.TrySetIdlePolicy(tid); // half done (policy changed, nice refused): back to where it was
+            }
+        }
 
         if (promoted)
         {
@@ -445,7 +494,8 @@ internal sealed class WorkerGovernor : IDisposable
     private static bool ProbeCanLeaveIdle(int nice)
     {
         bool can = false;
-        var probe = new Thread(() => can = ThreadScheduling.TrySetIdlePolicy(out int tid) && ThreadScheduling.TrySetNormalPolicy(tid, nice))
+        var probe = new Thread(() => can = (nice == 0 || ThreadScheduling.TrySetNice(nice))
+            && ThreadScheduling.TrySetIdlePolicy(out int tid) && ThreadScheduling.TrySetNormalPolicy(tid, nice))
         {
             IsBackground = true,
             Name = "eventio-probe",

@@ -27,6 +27,7 @@ public sealed partial class WorkerPool : IDisposable
 
     private readonly Queue<WorkItem> _queue = new();
     private readonly Thread[] _workers;
+    private readonly List<Thread> _retiredThreads = []; // replaced workers' threads, under _gate
     private readonly int[] _workerTids; // kernel ids of live idle-policy workers (0: none); under _gate
     private readonly bool[] _workerBusy; // true while worker i runs an item; under _gate
     private readonly object _gate = new();
@@ -38,6 +39,13 @@ public sealed partial class WorkerPool : IDisposable
     private long _completed; // items run, failed ones included
     private long _failed;    // items whose work threw
     private long _rejected;  // TryRun refused: the queue was full
+
+    /// <summary>As the other constructor, with the default knobs of <see cref="WorkerPriority.Adaptive"/> (kept for binary compatibility).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A count or the priority is out of range.</exception>
+    public WorkerPool(int workerCount, int queueCapacity, WorkerPriority priority)
+        : this(workerCount, queueCapacity, priority, null)
+    {
+    }
 
     /// <summary>
     /// Starts <paramref name="workerCount"/> workers (16, as the recipe; 1..1024) with a queue of
@@ -215,11 +223,7 @@ public sealed partial class WorkerPool : IDisposable
         }
 
         bool exited = JoinWorkers(timeout);
-        if (exited)
-        {
-            _governor?.Dispose();
-        }
-
+        _governor?.Dispose(); // a worker still running keeps its priority; nothing samples it any more
         return exited;
     }
 
@@ -239,6 +243,8 @@ public sealed partial class WorkerPool : IDisposable
                 return;
             }
 
+            _retiredThreads.RemoveAll(t => !t.IsAlive);
+            _retiredThreads.Add(_workers[index]); // may still be exiting: joined at shutdown too
             _workers[index] = new Thread(WorkerMain) { IsBackground = true, Name = $"eventio-worker-{index}" };
             _workers[index].Start(index);
         }
@@ -278,7 +284,13 @@ public sealed partial class WorkerPool : IDisposable
         bool forever = timeout == Timeout.InfiniteTimeSpan;
         long deadline = forever ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         bool allExited = true;
-        foreach (Thread worker in _workers)
+        Thread[] threads;
+        lock (_gate)
+        {
+            threads = [.. _workers, .. _retiredThreads];
+        }
+
+        foreach (Thread worker in threads)
         {
             if (worker == Thread.CurrentThread)
             {
@@ -366,6 +378,7 @@ public sealed partial class WorkerPool : IDisposable
                 }
 
                 item = _queue.Dequeue();
+                _governor?.ItemDequeued();
                 Volatile.Write(ref _queued, _queue.Count);
                 _workerBusy[me] = true;
             }
@@ -380,10 +393,13 @@ public sealed partial class WorkerPool : IDisposable
                 Interlocked.Increment(ref _failed);
             }
 
-            item.PostCompletion(); // false only when its loop is gone: nobody is left to tell
-            if (_governor is not null && _governor.ItemFinished(me))
+            if (_governor is null)
             {
-                return; // stuck under SCHED_IDLE (no privilege to leave it): the governor starts a fresh worker
+                item.PostCompletion(); // false only when its loop is gone: nobody is left to tell
+            }
+            else if (_governor.ItemFinished(me, item))
+            {
+                return; // stuck under SCHED_IDLE (no privilege to leave it): the governor posts the result and starts a fresh worker
             }
         }
     }

@@ -18,7 +18,8 @@ public enum WorkerPriority
     /// <summary>
     /// The default: SCHED_IDLE while the loops need the CPU, promoted to a plain thread's priority while other
     /// programs starve the work, and sent back the moment a loop has to wait (<see cref="AdaptiveWorkerPolicy"/>).
-    /// Promotion needs CAP_SYS_NICE or RLIMIT_NICE; without either this behaves as <see cref="Idle"/>.
+    /// Promotion needs CAP_SYS_NICE or RLIMIT_NICE; without either, work starts at the normal policy and goes
+    /// to SCHED_IDLE for good when a loop waits behind it.
     /// </summary>
     Adaptive,
 }

@@ -37,6 +37,7 @@ public sealed class AdaptiveWorkerPolicyTests
     [Theory]
     [InlineData(40_000, 1_500_000, 2_500_000)]  // a nearly idle loop (0.8 % of the window) waited once behind any busy program
     [InlineData(1_000_000, 1_500_000, 0)]       // the promoted worker did not run: it cannot be what the loop waited for
+    [InlineData(1_000_000, 3_000_000, 1_000_000)] // it ran 1 ms while the loop waited 3: another program had the CPU
     [InlineData(1_000_000, 400_000, 2_500_000)] // the loop waited under a tenth of the window
     public void LoopWaits_NotCausedByPromotedWorkers_ChangeNothing(long loopCpu, long loopWait, long promotedCpu)
     {
