@@ -53,6 +53,7 @@ public sealed partial class TcpServer : LoopHandler
     private bool _acceptPaused;
     private bool _acceptHeld;                // an accept queue (AsyncTcpListener) is full
     private bool _exhausted;                 // inside an out-of-descriptors episode (logged once)
+    private readonly long _descriptorCeiling; // accepted descriptors from here on are turned away (DescriptorHeadroom)
     private TimerHandle? _resumeTimer;
     private Action? _onDrained;
     private volatile bool _draining;
@@ -78,6 +79,9 @@ public sealed partial class TcpServer : LoopHandler
         _handle = _listener.SafeHandle;
         _reserve = _options.Reserve;
         _reserve.Join();
+        _descriptorCeiling = _options.DescriptorHeadroom > 0 && DescriptorLimit.Read() is { } limit && limit.Soft > 2L * _options.DescriptorHeadroom
+            ? limit.Soft - _options.DescriptorHeadroom
+            : long.MaxValue; // no limit to read, or too low to keep that much free (a test's ulimit -n 64): EMFILE alone
         LocalEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
         _name = LocalEndPoint.ToString();
     }
@@ -185,7 +189,7 @@ public sealed partial class TcpServer : LoopHandler
     /// <summary>Accepts up to <see cref="TcpServerOptions.AcceptBatch"/> pending connections.</summary>
     public override void HandleReceive()
     {
-        for (int i = 0; i < _options.AcceptBatch && _listening && !_acceptHeld; i++)
+        for (int i = 0; i < _options.AcceptBatch && _listening && !_acceptHeld && !_acceptPaused; i++)
         {
             SafeSocketHandle? client = _reserve.Accept(_handle, out SocketError error);
             if (client is null)
@@ -461,6 +465,15 @@ public sealed partial class TcpServer : LoopHandler
     // A client accepted, by accept4 or by the ring: counted, turned away at the cap, or handed to its loop.
     private void Accepted(SafeSocketHandle client)
     {
+        // The kernel hands out the lowest free descriptor: one this high means the table is nearly full.
+        if ((long)client.DangerousGetHandle() >= _descriptorCeiling)
+        {
+            RejectedCount++;
+            SocketCalls.Close(client);
+            PauseAccepting(SocketError.TooManyOpenSockets);
+            return;
+        }
+
         if (_exhausted)
         {
             _exhausted = false;

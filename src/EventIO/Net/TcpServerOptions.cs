@@ -63,6 +63,15 @@ public sealed class TcpServerOptions
     public TimeSpan IdleTimeout { get; init; } = Timeout.InfiniteTimeSpan;
 
     /// <summary>
+    /// Descriptors kept free for the rest of the process (64; 0: none). A client accepted on a descriptor at or
+    /// above the soft <c>RLIMIT_NOFILE</c> minus this (read when the server is made) is closed at once and
+    /// accepting pauses, as at EMFILE. Without it, connections can take the last descriptor, and the .NET
+    /// runtime then fails whatever needs one more: starting a thread (a pipe), reading <c>/proc/stat</c>,
+    /// loading an assembly — surfacing as an <see cref="OutOfMemoryException"/> in whatever code asked.
+    /// </summary>
+    public int DescriptorHeadroom { get; init; } = 64;
+
+    /// <summary>
     /// The descriptor reserve of the servers built with this options object: one server per loop on the
     /// same port shares one reserve, so that shedding on one loop cannot lose it to another.
     /// </summary>
@@ -86,6 +95,7 @@ public sealed class TcpServerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(AcceptRetryDelay, TimeSpan.Zero, nameof(AcceptRetryDelay));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxConnections, nameof(MaxConnections));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxConnectionsPerAddress, nameof(MaxConnectionsPerAddress));
+        ArgumentOutOfRangeException.ThrowIfNegative(DescriptorHeadroom, nameof(DescriptorHeadroom));
         if (ChildLoops is { Count: 0 })
         {
             throw new ArgumentException("ChildLoops must hold at least one loop (or be null).", nameof(ChildLoops));

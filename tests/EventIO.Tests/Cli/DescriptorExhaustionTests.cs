@@ -8,7 +8,8 @@ namespace EventIO.Tests.Cli;
 
 /// <summary>
 /// Out of descriptors (RLIMIT_NOFILE 256, 400 clients): no busy loop, clients beyond the limit are closed
-/// at once instead of hanging, UDP keeps answering, one warning per episode, and accepting resumes.
+/// at once instead of hanging, the process keeps descriptors free for the runtime, UDP keeps answering, one
+/// warning per episode, and accepting resumes.
 /// A separate process, since the limit is process-wide.
 /// </summary>
 public sealed class DescriptorExhaustionTests
@@ -58,6 +59,12 @@ public sealed class DescriptorExhaustionTests
             Assert.True(served > 50, $"only {served} clients were served");
             Assert.True(shed > 0, "no client was turned away: the limit was never reached");
             Assert.Equal(400, served + shed);
+
+            // The servers keep descriptors free for the runtime (TcpServerOptions.DescriptorHeadroom, 64): a
+            // table filled to the last descriptor made the runtime fail to start a thread or read /proc
+            // (an OutOfMemoryException in whichever code asked; once, a crash).
+            int open = Directory.GetFiles($"/proc/{serve.Id}/fd").Length;
+            Assert.True(256 - open >= 48, $"{open} of 256 descriptors open at the limit: the headroom was not kept");
 
             // Still at the limit (the served clients hold their descriptors): for one second the server must
             // neither die nor spin. The second is a measurement window, spent waiting on the process itself.
