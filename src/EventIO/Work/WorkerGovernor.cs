@@ -40,6 +40,7 @@ internal sealed class WorkerGovernor : IDisposable
     private readonly bool[] _watched;     // governor only: has a CPU baseline from an earlier sample of this run
     private readonly long[] _lastCpu;     // governor only
     private readonly long[] _lastStart;   // governor only: the run the baseline belongs to
+    private readonly bool[] _blocked;     // governor only: this run was found blocked (not runnable) when it looked starved
     private readonly long[] _startCpu;    // CPU clock when the item started at (or was promoted to) the normal policy
     private readonly System.Collections.Concurrent.ConcurrentStack<WorkItem> _handedOff = new(); // results of workers stuck under SCHED_IDLE
     private readonly object _loopsLock = new(); // the governor and a loop adding itself: both normal priority
@@ -63,6 +64,7 @@ internal sealed class WorkerGovernor : IDisposable
     private long _holdUntil;
     private long _startPromotedUntil;
     private long _lastSample;
+    private long _samples;
     private long _promotions;
     private long _demotions;
     private long _retired;
@@ -81,6 +83,7 @@ internal sealed class WorkerGovernor : IDisposable
         _lastCpu = new long[workerCount];
         _lastStart = new long[workerCount];
         _startCpu = new long[workerCount];
+        _blocked = new bool[workerCount];
         _spent = new bool[workerCount];
         _replace = new bool[workerCount];
         _canLeaveIdle = ProbeCanLeaveIdle(policy.PromotedNice);
@@ -329,6 +332,11 @@ internal sealed class WorkerGovernor : IDisposable
 
     private void Sample(bool decide)
     {
+        if (++_samples % 20 == 0)
+        {
+            Array.Clear(_blocked); // look again now and then: an item that waited on I/O may be computing now
+        }
+
         long now = Stopwatch.GetTimestamp();
         double elapsed = (now - _lastSample) * (1e9 / Stopwatch.Frequency);
         _lastSample = now;
@@ -392,6 +400,11 @@ internal sealed class WorkerGovernor : IDisposable
                 promotedCpu += Math.Max(0, cpu - _startCpu[i]);
             }
 
+            if (_lastStart[i] != started)
+            {
+                _blocked[i] = false; // a new item
+            }
+
             _lastCpu[i] = cpu;
             _lastStart[i] = started;
             _watched[i] = true;
@@ -444,16 +457,47 @@ internal sealed class WorkerGovernor : IDisposable
             int oldest = -1;
             for (int i = 0; i < _state.Length; i++)
             {
-                if (_watched[i] && Volatile.Read(ref _state[i]) == Running && (oldest < 0 || _startedAt[i] < _startedAt[oldest]))
+                if (_watched[i] && Volatile.Read(ref _state[i]) == Running && !_blocked[i] && (oldest < 0 || _startedAt[i] < _startedAt[oldest]))
                 {
                     oldest = i;
                 }
             }
 
-            if (oldest < 0 || !TryPromote(oldest))
+            if (oldest < 0)
             {
                 return;
             }
+
+            if (!IsRunnable(Volatile.Read(ref _tids[oldest])))
+            {
+                _blocked[oldest] = true; // waiting on I/O, a lock or a sleep, not on a CPU: promotion would not help
+                continue;
+            }
+
+            if (!TryPromote(oldest))
+            {
+                return;
+            }
+        }
+    }
+
+    // /proc/self/task/TID/stat, third field: R is running or waiting for a CPU. Unreadable (the thread is
+    // gone, or no descriptor is left): counted as runnable.
+    private static bool IsRunnable(int tid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
+            int end = stat.LastIndexOf(')');
+            return end < 0 || end + 2 >= stat.Length || stat[end + 2] == 'R';
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return true;
         }
     }
 

@@ -84,6 +84,25 @@ public sealed class AdaptiveWorkerPoolTests
         }
     }
 
+    [Fact]
+    public async Task AnItemThatBlocks_IsNotMistakenForAStarvedOne()
+    {
+        // A sleeping item uses no CPU, as a starved one does; but it is not waiting for a CPU, and promoting it
+        // would open the start-promoted window for the items after it.
+        using var loopThread = new LoopThread();
+        using var pool = new WorkerPool(workerCount: 1, queueCapacity: 1, WorkerPriority.Adaptive);
+        var done = new TaskCompletionSource<WorkResult<int>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.True(loopThread.Invoke(() => pool.TryRun(
+            () =>
+            {
+                Thread.Sleep(300); // 60 samples of "no CPU"
+                return 0;
+            },
+            r => done.SetResult(r))));
+        Assert.True((await done.Task.DefaultTimeout()).IsSuccess);
+        Assert.Equal(0, pool.Promotions);
+    }
+
     private static int OwnThreadId() => int.Parse(Path.GetFileName(Directory.ResolveLinkTarget("/proc/thread-self", false)!.FullName), System.Globalization.CultureInfo.InvariantCulture);
 
     // /proc/PATH/stat: field 19 is the nice value, field 41 the policy.
