@@ -219,6 +219,11 @@ internal sealed class WorkerGovernor : IDisposable
         if (retire)
         {
             _handedOff.Push(item); // lock-free; posted by the governor within one sample
+            if (_stopped)
+            {
+                PostHandedOff(); // the governor has stopped (shutdown): nobody else will post it
+            }
+
             Interlocked.Increment(ref _retired);
             Volatile.Write(ref _tids[index], 0);
             Volatile.Write(ref _replace[index], true);
@@ -241,6 +246,8 @@ internal sealed class WorkerGovernor : IDisposable
         {
             _thread.Join();
         }
+
+        PostHandedOff(); // anything handed over while it stopped
 
         lock (_loopsLock)
         {
