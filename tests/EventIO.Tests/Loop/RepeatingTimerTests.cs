@@ -44,10 +44,14 @@ public sealed class RepeatingTimerTests
         loop.CallEvery(TimeSpan.FromMilliseconds(10), () => fired++);
 
         Thread.Sleep(200); // twenty periods pass with nobody running the loop (a stopped process, a long callback)
+        long turns = Stopwatch.GetTimestamp();
         loop.RunOnce(TimeSpan.Zero);
         loop.RunOnce(TimeSpan.Zero);
 
-        Assert.Equal(1, fired);
+        // One run for the twenty missed, not a burst; a loaded machine may let one more period pass between
+        // the two turns, and that run is due.
+        int due = 1 + (int)(Stopwatch.GetElapsedTime(turns).TotalMilliseconds / 10);
+        Assert.InRange(fired, 1, Math.Min(due, 19));
         Assert.Equal(1, loop.PendingTimers);
     }
 
