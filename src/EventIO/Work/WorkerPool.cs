@@ -326,7 +326,7 @@ public sealed partial class WorkerPool : IDisposable
             else
             {
                 _workerTids[index] = tid;
-                    }
+            }
         }
     }
 
