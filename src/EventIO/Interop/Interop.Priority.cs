@@ -27,9 +27,6 @@ internal static partial class Libc
     [LibraryImport(Name, SetLastError = true)]
     internal static unsafe partial int sched_setscheduler(int pid, int policy, sched_param* param);
 
-    [LibraryImport(Name, SetLastError = true)]
-    internal static partial int sched_getscheduler(int pid);
-
     /// <summary><c>struct timespec</c> (64-bit Linux: two longs).</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct timespec

@@ -51,9 +51,6 @@ internal static class ThreadScheduling
         return tid > 0 && OperatingSystem.IsLinux() && Libc.sched_setscheduler(tid, Libc.SCHED_IDLE, &param) == 0;
     }
 
-    /// <summary>True if thread <paramref name="tid"/> of this process runs under SCHED_IDLE now.</summary>
-    internal static bool IsIdlePolicy(int tid) => tid > 0 && OperatingSystem.IsLinux() && Libc.sched_getscheduler(tid) == Libc.SCHED_IDLE;
-
     /// <summary>
     /// The CPU time thread <paramref name="tid"/> of this process has used, in nanoseconds (its per-thread
     /// CPU clock, as <c>pthread_getcpuclockid</c> builds it); -1 if the thread is gone or unsupported.

@@ -104,9 +104,6 @@ internal sealed class WorkerGovernor : IDisposable
     /// <summary>Worker threads retired after their item ran under SCHED_IDLE for good (without privilege). Any thread.</summary>
     internal long Retired => Interlocked.Read(ref _retired);
 
-    /// <summary>Workers promoted now. Any thread.</summary>
-    internal int PromotedNow => Volatile.Read(ref _promotedCount);
-
     /// <summary>
     /// Worker <paramref name="index"/> is kernel thread <paramref name="tid"/> (0: it has exited), waiting at
     /// the normal policy and <see cref="AdaptiveWorkerPolicy.PromotedNice"/>. Its own thread.
