@@ -65,6 +65,7 @@ internal sealed class WorkerGovernor : IDisposable
     private long _startPromotedUntil;
     private long _lastSample;
     private long _samples;
+    private int _contended;                 // samples in a row whose rule said Demote
     private long _promotions;
     private long _demotions;
     private long _retired;
@@ -424,7 +425,17 @@ internal sealed class WorkerGovernor : IDisposable
 
         bool mayPromote = !_refused && Volatile.Read(ref _promotedCount) < _maxPromoted && now >= _holdUntil;
         var sample = new GovernorSample(elapsed, _cpus, loopCpu, loopWait, watched, promotedRunning, workerCpu, promotedCpu, mayPromote);
-        switch (_policy.Decide(sample))
+        GovernorAction action = _policy.Decide(sample);
+
+        // One loop wake-up that waited behind another program can land in the sample where promoted work
+        // started; contention the promoted work causes lasts: it takes two samples in a row.
+        _contended = action == GovernorAction.Demote ? _contended + 1 : 0;
+        if (action == GovernorAction.Demote && _contended < 2)
+        {
+            action = GovernorAction.None;
+        }
+
+        switch (action)
         {
             case GovernorAction.Demote:
                 for (int i = 0; i < _state.Length; i++)

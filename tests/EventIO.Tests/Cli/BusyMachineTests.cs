@@ -65,29 +65,31 @@ public sealed partial class BusyMachineTests
         }
     }
 
-    // Without privilege, work starts at the normal policy; 8 fib 32 on the loop's only CPU would take most of
+    // Without privilege, work starts at the normal policy; 16 fib 34 on the loop's only CPU would take most of
     // it from an echo loop. The loop's waits send them to SCHED_IDLE (their threads are then replaced), and
     // every echo is answered, byte for byte, while the work still completes.
+    private const int Work = 16;
+
     [Fact]
     public void Unprivileged_WorkThatMakesTheLoopWait_IsSentToIdlePriority_AndEveryEchoIsAnswered()
     {
-        using CliProcess serve = CliProcess.StartUnder(Wrapper(privileged: false), "serve", "--only", "tcp-echo,udp-fib", "--tcp-echo-port", "0", "--fib-port", "0", "--workers", "8");
+        using CliProcess serve = CliProcess.StartUnder(Wrapper(privileged: false), "serve", "--only", "tcp-echo,udp-fib", "--tcp-echo-port", "0", "--fib-port", "0", "--workers", "16");
         Dictionary<string, int> ports = serve.ReadListeners(expected: 2);
         var fib = new IPEndPoint(IPAddress.Loopback, ports["udp-fib"]);
         using Socket echo = Loopback.TcpConnect(new IPEndPoint(IPAddress.Loopback, ports["tcp-echo"]));
         echo.ReceiveTimeout = (int)TestTimeouts.Passing.TotalMilliseconds;
         using Socket client = Loopback.UdpClient();
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < Work; i++)
         {
-            client.SendTo("32"u8, fib);
+            client.SendTo("34"u8, fib);
         }
 
         var reply = new byte[64];
         int answered = 0;
         long deadline = Environment.TickCount64 + (long)TestTimeouts.Scale(TimeSpan.FromSeconds(60)).TotalMilliseconds;
-        for (int round = 0; answered < 8; round++)
+        for (int round = 0; answered < Work; round++)
         {
-            Assert.True(Environment.TickCount64 < deadline, $"{answered} of 8 fib 32 answered; server: {serve.StandardError}");
+            Assert.True(Environment.TickCount64 < deadline, $"{answered} of {Work} fib 34 answered; server: {serve.StandardError}");
             byte[] line = Encoding.ASCII.GetBytes($"round {round}\n");
             echo.Send(line);
             int got = 0;
@@ -100,7 +102,7 @@ public sealed partial class BusyMachineTests
             if (client.Poll(0, SelectMode.SelectRead))
             {
                 int n = client.Receive(reply);
-                Assert.Equal("3524578", Encoding.ASCII.GetString(reply, 0, n)); // fib(32)
+                Assert.Equal("9227465", Encoding.ASCII.GetString(reply, 0, n)); // fib(34)
                 answered++;
             }
         }
