@@ -1,18 +1,20 @@
 namespace EventIO.Interop;
 
 /// <summary>
-/// One thread's <c>/proc/self/task/TID/schedstat</c>, kept open and read with <c>pread</c>: the CPU time the
-/// thread has used and the time it has spent runnable but waiting for a CPU (run delay), both in nanoseconds.
-/// Not thread-safe; one reader.
+/// One thread's <c>/proc/self/task/TID/schedstat</c> and <c>stat</c>, kept open and read with <c>pread</c>
+/// (no allocation): the CPU time the thread has used and the time it has spent runnable but waiting for a
+/// CPU (run delay), both in nanoseconds, and whether it is runnable now. Not thread-safe; one reader.
 /// </summary>
 internal sealed class SchedStatFile : IDisposable
 {
     private int _fd;
+    private int _statFd;
 
-    private SchedStatFile(int tid, int fd)
+    private SchedStatFile(int tid, int fd, int statFd)
     {
         ThreadId = tid;
         _fd = fd;
+        _statFd = statFd;
     }
 
     /// <summary>The kernel id of the thread read.</summary>
@@ -27,7 +29,30 @@ internal sealed class SchedStatFile : IDisposable
         }
 
         int fd = Libc.open($"/proc/self/task/{tid}/schedstat", Libc.O_RDONLY | Libc.O_CLOEXEC);
-        return fd < 0 ? null : new SchedStatFile(tid, fd);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        return new SchedStatFile(tid, fd, Libc.open($"/proc/self/task/{tid}/stat", Libc.O_RDONLY | Libc.O_CLOEXEC));
+    }
+
+    /// <summary>
+    /// True if the thread is running or waiting for a CPU now (state R in <c>stat</c>); false if it sleeps or
+    /// blocks, or the file cannot be read.
+    /// </summary>
+    internal unsafe bool IsRunnable()
+    {
+        byte* text = stackalloc byte[512];
+        nint length = _statFd < 0 ? -1 : Libc.pread(_statFd, text, 512, 0);
+        if (length <= 0)
+        {
+            return false;
+        }
+
+        var span = new ReadOnlySpan<byte>(text, (int)length);
+        int end = span.LastIndexOf((byte)')'); // the name may hold spaces and parentheses
+        return end >= 0 && end + 2 < span.Length && span[end + 2] == (byte)'R';
     }
 
     /// <summary>Reads the two counters; false once the thread has exited (or the file cannot be read).</summary>
@@ -53,6 +78,12 @@ internal sealed class SchedStatFile : IDisposable
         {
             Libc.close(_fd);
             _fd = -1;
+        }
+
+        if (_statFd >= 0)
+        {
+            Libc.close(_statFd);
+            _statFd = -1;
         }
     }
 

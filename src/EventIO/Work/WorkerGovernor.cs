@@ -347,6 +347,8 @@ internal sealed class WorkerGovernor : IDisposable
         _lastSample = now;
         long loopCpu = 0;
         long loopWait = 0;
+        bool loopStarved = false;
+        bool promotedNow = decide && Volatile.Read(ref _promotedCount) > 0;
         lock (_loopsLock)
         {
             for (int i = _loops.Count - 1; i >= 0; i--)
@@ -360,6 +362,9 @@ internal sealed class WorkerGovernor : IDisposable
                     continue;
                 }
 
+                // A loop that never got on a CPU in the sample has no wait counted yet (the kernel adds it
+                // when the thread runs): runnable now with next to no CPU means it is waiting still.
+                loopStarved |= promotedNow && cpu - _loopCpu[i] < elapsed / 20 && _loops[i].IsRunnable();
                 loopCpu += cpu - _loopCpu[i];
                 loopWait = Math.Max(loopWait, wait - _loopWait[i]); // the loop that waited longest
                 _loopCpu[i] = cpu;
@@ -424,7 +429,7 @@ internal sealed class WorkerGovernor : IDisposable
         }
 
         bool mayPromote = !_refused && Volatile.Read(ref _promotedCount) < _maxPromoted && now >= _holdUntil;
-        var sample = new GovernorSample(elapsed, _cpus, loopCpu, loopWait, watched, promotedRunning, workerCpu, promotedCpu, mayPromote);
+        var sample = new GovernorSample(elapsed, _cpus, loopCpu, loopWait, watched, promotedRunning, workerCpu, promotedCpu, mayPromote, loopStarved);
         GovernorAction action = _policy.Decide(sample);
 
         // One loop wake-up that waited behind another program can land in the sample where promoted work

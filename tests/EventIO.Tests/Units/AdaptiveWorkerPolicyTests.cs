@@ -34,6 +34,16 @@ public sealed class AdaptiveWorkerPolicyTests
         Assert.Equal(GovernorAction.Demote, Policy.Decide(Sample(loopCpu: 1_000_000, loopWait: 1_500_000, watched: 1, promoted: 1, workerCpu: 2_500_000, promotedCpu: 2_500_000)));
     }
 
+    [Fact]
+    public void ALoopStillWaitingForACpu_BehindPromotedWork_SendsItBack()
+    {
+        // The kernel counts a wait only once the thread runs: a loop starved all through the sample shows no
+        // wait and no CPU, only that it is runnable.
+        GovernorSample starved = Sample(loopCpu: 0, loopWait: 0, watched: 4, promoted: 4, workerCpu: 5_000_000, promotedCpu: 5_000_000) with { LoopStarved = true };
+        Assert.Equal(GovernorAction.Demote, Policy.Decide(starved));
+        Assert.Equal(GovernorAction.None, Policy.Decide(starved with { PromotedRunning = 0, WatchedRunning = 4 } with { MayPromote = false }));
+    }
+
     [Theory]
     [InlineData(40_000, 1_500_000, 2_500_000)]  // a nearly idle loop (0.8 % of the window) waited once behind any busy program
     [InlineData(1_000_000, 1_500_000, 0)]       // the promoted worker did not run: it cannot be what the loop waited for
