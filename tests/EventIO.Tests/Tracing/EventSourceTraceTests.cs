@@ -4,6 +4,7 @@ using System.Diagnostics.Tracing;
 namespace EventIO.Tests.Tracing;
 
 /// <summary>The <c>EventIO</c> event source: what <c>dotnet-trace collect --providers EventIO</c> records.</summary>
+[Collection(EventSourceListenerDefinition.Name)]
 public sealed class EventSourceTraceTests
 {
     [Fact]
