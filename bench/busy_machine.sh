@@ -37,19 +37,7 @@ stop_hogs
 echo "fib 30: quiet ${quiet} ms, two CPU hogs ${busy} ms, ratio $(python3 -c "print(f'{$busy/$quiet:.1f}')") (bar 4)"
 
 idle=$(load)
-taskset -c 1 python3 - "$FIB" <<'PY' &
-import socket, sys, selectors
-port = int(sys.argv[1]); sel = selectors.DefaultSelector()
-for _ in range(16):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(('127.0.0.1', port)); s.setblocking(False)
-    sel.register(s, selectors.EVENT_READ); s.send(b'32')
-while True:
-    for key, _ in sel.select(timeout=60):
-        reply = key.fileobj.recv(64)
-        if reply != b'3524578': sys.exit('bad reply: %r' % reply)
-        key.fileobj.send(b'32')
-PY
-BGPID=$!
+fib32_inflight "$FIB"
 busyecho=$(load)
 kill $BGPID 2>/dev/null || true; wait $BGPID 2>/dev/null || true; BGPID=
 i99=$(field p99_us <<<"$idle"); b99=$(field p99_us <<<"$busyecho")

@@ -16,19 +16,7 @@ printf '%-6s %-6s %10s %10s %10s %8s\n' round phase rps p50_us p99_us srv_cpu
 for r in $(seq 1 "$ROUNDS"); do
   idle=$(load)
   # 16 requests of fib(32) always in flight; each reply is checked (fib(32) = 3524578).
-  taskset -c 1 python3 - "$FIB" <<'PY' &
-import socket, sys, selectors
-port = int(sys.argv[1]); sel = selectors.DefaultSelector(); socks = []
-for _ in range(16):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(('127.0.0.1', port)); s.setblocking(False)
-    sel.register(s, selectors.EVENT_READ); s.send(b'32'); socks.append(s)
-while True:
-    for key, _ in sel.select(timeout=30):
-        reply = key.fileobj.recv(64)
-        if reply != b'3524578': sys.exit('bad reply: %r' % reply)
-        key.fileobj.send(b'32')
-PY
-  BGPID=$!
+  fib32_inflight "$FIB"
   busy=$(load)
   kill $BGPID; wait $BGPID 2>/dev/null || true; BGPID=
   for phase in idle busy; do

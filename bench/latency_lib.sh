@@ -25,3 +25,21 @@ start_server() {
 
 load() { taskset -c 1 "$BENCH_OUT/echoload" tcp -p $TCP -c 10 -s 64 -w 2 -d "$SECS" -S $SRV 2>/dev/null; }
 field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# fib32_inflight PORT: on CPU 1, keeps 16 requests of fib(32) in flight against udp-fib on PORT, checking each
+# reply (3524578), until killed; sets BGPID so cleanup stops it.
+fib32_inflight() {
+  taskset -c 1 python3 - "$1" <<'PY' &
+import socket, sys, selectors
+port = int(sys.argv[1]); sel = selectors.DefaultSelector(); socks = []
+for _ in range(16):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(('127.0.0.1', port)); s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ); s.send(b'32'); socks.append(s)
+while True:
+    for key, _ in sel.select(timeout=60):
+        reply = key.fileobj.recv(64)
+        if reply != b'3524578': sys.exit('bad reply: %r' % reply)
+        key.fileobj.send(b'32')
+PY
+  BGPID=$!
+}

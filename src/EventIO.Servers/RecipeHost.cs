@@ -166,7 +166,7 @@ public sealed class RecipeHost : IDisposable
     // Descriptors the process holds besides connections: the runtime's own (about 30), per loop its poller,
     // waker and a listener or socket per server, a reserve per TCP server, and the headroom the TCP servers
     // keep free for the runtime (TcpServerOptions.DescriptorHeadroom).
-    private static int DescriptorOverhead(RecipeHostOptions options) => 32 + new Net.TcpServerOptions().DescriptorHeadroom + (options.Loops * (4 + (2 * options.SelectedServers().Count)));
+    private static int DescriptorOverhead(RecipeHostOptions options) => 32 + TcpServerOptions.DefaultDescriptorHeadroom + (options.Loops * (4 + (2 * options.SelectedServers().Count)));
 
     private void ObserveAll()
     {

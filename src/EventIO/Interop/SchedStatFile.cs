@@ -9,6 +9,8 @@ internal sealed class SchedStatFile : IDisposable
 {
     private int _fd;
     private int _statFd;
+    private long _cpu;   // as last read
+    private long _wait;
 
     private SchedStatFile(int tid, int fd, int statFd)
     {
@@ -41,22 +43,60 @@ internal sealed class SchedStatFile : IDisposable
     /// True if the thread is running or waiting for a CPU now (state R in <c>stat</c>); false if it sleeps or
     /// blocks, or the file cannot be read.
     /// </summary>
-    internal unsafe bool IsRunnable()
+    internal bool IsRunnable() => IsRunnable(_statFd);
+
+    /// <summary>As <see cref="IsRunnable()"/> for thread <paramref name="tid"/>, opening its <c>stat</c> for one read; true if unreadable (gone, or no descriptor left).</summary>
+    internal static bool IsThreadRunnable(int tid)
+    {
+        int fd = tid > 0 ? Libc.open($"/proc/self/task/{tid}/stat", Libc.O_RDONLY | Libc.O_CLOEXEC) : -1;
+        if (fd < 0)
+        {
+            return true;
+        }
+
+        bool runnable = IsRunnable(fd);
+        Libc.close(fd);
+        return runnable;
+    }
+
+    /// <summary>
+    /// Reads the counters and returns what the thread used and waited since the last read (since opening, the
+    /// first time); false once the thread has exited (or the file cannot be read).
+    /// </summary>
+    internal bool TryReadDelta(out long cpuNanoseconds, out long waitNanoseconds)
+    {
+        cpuNanoseconds = 0;
+        waitNanoseconds = 0;
+        if (!TryRead(out long cpu, out long wait))
+        {
+            return false;
+        }
+
+        cpuNanoseconds = cpu - _cpu;
+        waitNanoseconds = wait - _wait;
+        _cpu = cpu;
+        _wait = wait;
+        return true;
+    }
+
+    // stat's third field, after the name in parentheses (which may hold spaces and parentheses): R is running
+    // or waiting for a CPU.
+    private static unsafe bool IsRunnable(int statFd)
     {
         byte* text = stackalloc byte[512];
-        nint length = _statFd < 0 ? -1 : Libc.pread(_statFd, text, 512, 0);
+        nint length = statFd < 0 ? -1 : Libc.pread(statFd, text, 512, 0);
         if (length <= 0)
         {
             return false;
         }
 
         var span = new ReadOnlySpan<byte>(text, (int)length);
-        int end = span.LastIndexOf((byte)')'); // the name may hold spaces and parentheses
+        int end = span.LastIndexOf((byte)')');
         return end >= 0 && end + 2 < span.Length && span[end + 2] == (byte)'R';
     }
 
     /// <summary>Reads the two counters; false once the thread has exited (or the file cannot be read).</summary>
-    internal unsafe bool TryRead(out long cpuNanoseconds, out long waitNanoseconds)
+    private unsafe bool TryRead(out long cpuNanoseconds, out long waitNanoseconds)
     {
         cpuNanoseconds = 0;
         waitNanoseconds = 0;

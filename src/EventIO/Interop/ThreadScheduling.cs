@@ -20,11 +20,10 @@ internal static class ThreadScheduling
     /// waking normal thread preempts it at once (needs no privilege). Returns false where unsupported;
     /// <paramref name="tid"/> is the thread's kernel id (-1 where unsupported).
     /// </summary>
-    internal static unsafe bool TrySetIdlePolicy(out int tid)
+    internal static bool TrySetIdlePolicy(out int tid)
     {
         tid = (int)CurrentThreadId();
-        Libc.sched_param param = default;
-        return tid > 0 && Libc.sched_setscheduler(tid, Libc.SCHED_IDLE, &param) == 0;
+        return TrySetIdlePolicy(tid);
     }
 
     /// <summary>

@@ -69,7 +69,10 @@ public sealed class TcpServerOptions
     /// runtime then fails whatever needs one more: starting a thread (a pipe), reading <c>/proc/stat</c>,
     /// loading an assembly — surfacing as an <see cref="OutOfMemoryException"/> in whatever code asked.
     /// </summary>
-    public int DescriptorHeadroom { get; init; } = 64;
+    public int DescriptorHeadroom { get; init; } = DefaultDescriptorHeadroom;
+
+    /// <summary>The default of <see cref="DescriptorHeadroom"/>: 64 descriptors.</summary>
+    public const int DefaultDescriptorHeadroom = 64;
 
     /// <summary>
     /// The descriptor reserve of the servers built with this options object: one server per loop on the

@@ -45,8 +45,6 @@ internal sealed class WorkerGovernor : IDisposable
     private readonly System.Collections.Concurrent.ConcurrentStack<WorkItem> _handedOff = new(); // results of workers stuck under SCHED_IDLE
     private readonly object _loopsLock = new(); // the governor and a loop adding itself: both normal priority
     private readonly List<SchedStatFile> _loops = [];
-    private readonly List<long> _loopCpu = [];
-    private readonly List<long> _loopWait = [];
     private readonly ManualResetEventSlim _wake = new(false);
     private readonly Thread _thread;
     private volatile bool _stopped;
@@ -268,11 +266,9 @@ internal sealed class WorkerGovernor : IDisposable
             }
 
             SchedStatFile? file = SchedStatFile.TryOpen(tid);
-            if (file is not null && file.TryRead(out long cpu, out long wait))
+            if (file is not null && file.TryReadDelta(out _, out _)) // the first read: the baseline
             {
                 _loops.Add(file);
-                _loopCpu.Add(cpu);
-                _loopWait.Add(wait);
             }
             else
             {
@@ -353,22 +349,18 @@ internal sealed class WorkerGovernor : IDisposable
         {
             for (int i = _loops.Count - 1; i >= 0; i--)
             {
-                if (!_loops[i].TryRead(out long cpu, out long wait))
+                if (!_loops[i].TryReadDelta(out long cpu, out long wait))
                 {
                     _loops[i].Dispose(); // the loop's thread is gone
                     _loops.RemoveAt(i);
-                    _loopCpu.RemoveAt(i);
-                    _loopWait.RemoveAt(i);
                     continue;
                 }
 
                 // A loop that never got on a CPU in the sample has no wait counted yet (the kernel adds it
                 // when the thread runs): runnable now with next to no CPU means it is waiting still.
-                loopStarved |= promotedNow && cpu - _loopCpu[i] < elapsed / 20 && _loops[i].IsRunnable();
-                loopCpu += cpu - _loopCpu[i];
-                loopWait = Math.Max(loopWait, wait - _loopWait[i]); // the loop that waited longest
-                _loopCpu[i] = cpu;
-                _loopWait[i] = wait;
+                loopStarved |= promotedNow && cpu < elapsed / 20 && _loops[i].IsRunnable();
+                loopCpu += cpu;
+                loopWait = Math.Max(loopWait, wait); // the loop that waited longest
             }
         }
 
@@ -488,7 +480,7 @@ internal sealed class WorkerGovernor : IDisposable
                 return;
             }
 
-            if (!IsRunnable(Volatile.Read(ref _tids[oldest])))
+            if (!SchedStatFile.IsThreadRunnable(Volatile.Read(ref _tids[oldest])))
             {
                 _blocked[oldest] = true; // waiting on I/O, a lock or a sleep, not on a CPU: promotion would not help
                 continue;
@@ -498,26 +490,6 @@ internal sealed class WorkerGovernor : IDisposable
             {
                 return;
             }
-        }
-    }
-
-    // /proc/self/task/TID/stat, third field: R is running or waiting for a CPU. Unreadable (the thread is
-    // gone, or no descriptor is left): counted as runnable.
-    private static bool IsRunnable(int tid)
-    {
-        try
-        {
-            string stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
-            int end = stat.LastIndexOf(')');
-            return end < 0 || end + 2 >= stat.Length || stat[end + 2] == 'R';
-        }
-        catch (IOException)
-        {
-            return true;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return true;
         }
     }
 

@@ -81,7 +81,7 @@ public sealed class AsyncTcpListenerTests
             }
 
             Eventually.True(() => loopThread.Invoke(() => listener.QueuedCount) == 2);
-            await Task.Delay(TestTimeouts.NothingHappens);
+            await Task.Delay(TestTimeouts.NothingHappens); // a window in which nothing may happen: no third accept
             Assert.Equal(2, loopThread.Invoke(() => listener.QueuedCount));
             Assert.Equal(2, listener.Server.ConnectionCount); // the other three wait in the backlog
 

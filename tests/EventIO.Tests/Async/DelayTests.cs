@@ -56,7 +56,7 @@ public sealed class DelayTests
         using var cts = new CancellationTokenSource();
 
         Task delay = loopThread.Invoke(() => loopThread.Loop.Delay(Timeout.InfiniteTimeSpan, cts.Token));
-        await Task.Delay(TestTimeouts.NothingHappens);
+        await Task.Delay(TestTimeouts.NothingHappens); // a window in which nothing may happen: the delay must not end
         Assert.False(delay.IsCompleted);
         cts.Cancel();
 
