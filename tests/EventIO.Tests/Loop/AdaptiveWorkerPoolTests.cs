@@ -90,13 +90,14 @@ public sealed class AdaptiveWorkerPoolTests
         // A sleeping item uses no CPU, as a starved one does; but it is not waiting for a CPU, and promoting it
         // would open the start-promoted window for the items after it.
         using var loopThread = new LoopThread();
-        // Before the sleep the item may really be starved on a loaded test machine, and rightly promoted: only
-        // promotions during the sleep count.
+        // Before it sleeps the item may really be starved on a loaded test machine, and rightly promoted (a
+        // sample can end just as the sleep begins): only promotions during the second sleep count.
         using var pool = new WorkerPool(workerCount: 1, queueCapacity: 1, WorkerPriority.Adaptive);
         var done = new TaskCompletionSource<WorkResult<long>>(TaskCreationOptions.RunContinuationsAsynchronously);
         Assert.True(loopThread.Invoke(() => pool.TryRun(
             () =>
             {
+                Thread.Sleep(100); // a starved start (JIT, a loaded machine) has been seen to by now
                 long before = pool.Promotions;
                 Thread.Sleep(300); // 60 samples of "no CPU"
                 return pool.Promotions - before;
