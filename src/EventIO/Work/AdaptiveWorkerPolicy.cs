@@ -8,7 +8,7 @@ namespace EventIO.Work;
 /// promoted to SCHED_OTHER at <see cref="PromotedNice"/>, at most <see cref="MaxPromoted"/> at a time; when a
 /// loop then waits for a CPU more than <see cref="LoopWaitShare"/> of a sample while the loops were serving
 /// (together they used at least <see cref="LoopBusyShare"/> of it) and promoted workers ran at least as long as
-/// the loop waited, or a loop waits for a CPU all through a sample, two samples in a row, they go back to SCHED_IDLE and no
+/// the loop waited, or a loop that was serving waits for a CPU all through a sample, two samples in a row, they go back to SCHED_IDLE and no
 /// worker is promoted for <see cref="HoldAfterLoopWait"/> (doubled each time it recurs, up to 32 times).
 /// Leaving SCHED_IDLE needs CAP_SYS_NICE or RLIMIT_NICE ≥ 20 − <see cref="PromotedNice"/>; without either,
 /// items start at the normal policy and go to SCHED_IDLE, for good, when a loop waits (the worker thread is

@@ -63,6 +63,7 @@ internal sealed class WorkerGovernor : IDisposable
     private long _startPromotedUntil;
     private long _lastSample;
     private long _samples;
+    private long _servingUntil;             // the sample up to which the loops count as serving
     private int _contended;                 // samples in a row whose rule said Demote
     private long _promotions;
     private long _demotions;
@@ -421,7 +422,15 @@ internal sealed class WorkerGovernor : IDisposable
         }
 
         bool mayPromote = !_refused && Volatile.Read(ref _promotedCount) < _maxPromoted && now >= _holdUntil;
-        var sample = new GovernorSample(elapsed, _cpus, loopCpu, loopWait, watched, promotedRunning, workerCpu, promotedCpu, mayPromote, loopStarved);
+        if (loopCpu >= _policy.LoopBusyShare * elapsed)
+        {
+            _servingUntil = _samples + 4; // the loops count as serving for the next few samples, starved ones included
+        }
+
+        // Only a loop that was serving counts as starved: a nearly idle loop woken once behind another program
+        // is runnable with no CPU too, and sending promoted work back for it cost a 1 s hold.
+        bool starved = loopStarved && _samples <= _servingUntil;
+        var sample = new GovernorSample(elapsed, _cpus, loopCpu, loopWait, watched, promotedRunning, workerCpu, promotedCpu, mayPromote, starved);
         GovernorAction action = _policy.Decide(sample);
 
         // One loop wake-up that waited behind another program can land in the sample where promoted work
