@@ -87,25 +87,31 @@ public sealed class AdaptiveWorkerPoolTests
     [Fact]
     public async Task AnItemThatBlocks_IsNotMistakenForAStarvedOne()
     {
-        // A sleeping item uses no CPU, as a starved one does; but it is not waiting for a CPU, and promoting it
-        // would open the start-promoted window for the items after it.
+        // A blocked item uses no CPU, as a starved one does; but it is not waiting for a CPU, and promoting it
+        // would open the start-promoted window for the items after it. On a loaded test machine the item may
+        // really be starved before it blocks, or after it is released, and rightly promoted then: only the
+        // window in which it is certainly blocked counts.
         using var loopThread = new LoopThread();
-        // Before it sleeps the item may really be starved on a loaded test machine, and rightly promoted (a
-        // sample can end just as the sleep begins): only promotions during the second sleep count.
         using var pool = new WorkerPool(workerCount: 1, queueCapacity: 1, WorkerPriority.Adaptive);
-        var done = new TaskCompletionSource<WorkResult<long>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var blocked = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var done = new TaskCompletionSource<WorkResult<bool>>(TaskCreationOptions.RunContinuationsAsynchronously);
         Assert.True(loopThread.Invoke(() => pool.TryRun(
             () =>
             {
-                Thread.Sleep(100); // a starved start (JIT, a loaded machine) has been seen to by now
-                long before = pool.Promotions;
-                Thread.Sleep(300); // 60 samples of "no CPU"
-                return pool.Promotions - before;
+                blocked.Set();
+                return release.Wait(TestTimeouts.Passing);
             },
             r => done.SetResult(r))));
-        WorkResult<long> result = await done.Task.DefaultTimeout();
-        Assert.True(result.IsSuccess, result.Exception?.ToString());
-        Assert.Equal(0, result.Value);
+        Assert.True(blocked.Wait(TestTimeouts.Passing));
+        Thread.Sleep(50); // past the item's few runnable microseconds before it blocks
+        long before = pool.Promotions;
+        Thread.Sleep(300); // a measurement window of 60 samples in which the item is blocked throughout
+        long during = pool.Promotions - before;
+        release.Set();
+        WorkResult<bool> result = await done.Task.DefaultTimeout();
+        Assert.True(result.IsSuccess && result.Value, result.Exception?.ToString());
+        Assert.Equal(0, during);
     }
 
     private static int OwnThreadId() => int.Parse(Path.GetFileName(Directory.ResolveLinkTarget("/proc/thread-self", false)!.FullName), System.Globalization.CultureInfo.InvariantCulture);
